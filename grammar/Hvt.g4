@@ -1,0 +1,2 @@
+grammar Hvt;
+program : EOF ;

@@ -1,0 +1,90 @@
+#include "types.h"
+
+namespace hvt {
+
+Type Type::integer(uint32_t bytes, bool is_signed) {
+  Type t;
+  t.kind = TypeKind::Integer;
+  t.size = bytes;
+  t.is_signed = is_signed;
+  return t;
+}
+
+Type Type::string(uint32_t bytes) {
+  Type t;
+  t.kind = TypeKind::String;
+  t.size = (bytes + 7) / 8 * 8;
+  return t;
+}
+
+Type Type::of_kind(TypeKind kind, uint32_t size) {
+  Type t;
+  t.kind = kind;
+  t.size = size;
+  return t;
+}
+
+uint32_t Type::alignment() const {
+  switch (kind) {
+  case TypeKind::Integer:
+    return size;
+  case TypeKind::None:
+    return 1;
+  default:
+    return 8;
+  }
+}
+
+Type Type::tuple(std::vector<Type> fields) {
+  Type t;
+  t.kind = TypeKind::Tuple;
+  uint32_t offset = 0;
+  for (const auto &field : fields) {
+    uint32_t align = field.alignment();
+    offset = (offset + align - 1) / align * align;
+    t.offsets.push_back(offset);
+    offset += field.size;
+  }
+  t.size = (offset + 7) / 8 * 8;
+  t.fields = std::move(fields);
+  return t;
+}
+
+std::string Type::name() const {
+  switch (kind) {
+  case TypeKind::None:
+    return "none";
+  case TypeKind::Integer:
+    return std::string(is_signed ? "int" : "uint") + std::to_string(size * 8);
+  case TypeKind::String:
+    return "string[" + std::to_string(size) + "]";
+  case TypeKind::Tuple: {
+    std::string out = "(";
+    for (size_t i = 0; i < fields.size(); ++i)
+      out += (i ? "," : "") + fields[i].name();
+    return out + ")";
+  }
+  case TypeKind::KStack:
+    return "kstack";
+  case TypeKind::UStack:
+    return "ustack";
+  case TypeKind::Ksym:
+    return "ksym";
+  case TypeKind::Usym:
+    return "usym";
+  case TypeKind::Username:
+    return "username";
+  case TypeKind::Inet:
+    return "inet";
+  case TypeKind::Pointer:
+    return "pointer";
+  }
+  return "?";
+}
+
+bool Type::operator==(const Type &other) const {
+  return kind == other.kind && size == other.size &&
+         is_signed == other.is_signed && fields == other.fields;
+}
+
+} // namespace hvt
