@@ -1,0 +1,131 @@
+// LLVM module -> optimized BPF ELF object, in memory. No clang, no files.
+#include "codegen/codegen.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Support/raw_os_ostream.h>
+
+#include <mutex>
+
+extern "C" {
+void LLVMInitializeBPFTargetInfo();
+void LLVMInitializeBPFTarget();
+void LLVMInitializeBPFTargetMC();
+void LLVMInitializeBPFAsmPrinter();
+}
+
+namespace hvt {
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> bpf_target_machine(std::string &error) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeBPFTargetInfo();
+    LLVMInitializeBPFTarget();
+    LLVMInitializeBPFTargetMC();
+    LLVMInitializeBPFAsmPrinter();
+  });
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget("bpfel", error);
+  if (!target)
+    return nullptr;
+  // v3: 32-bit sub-registers and jmp32 (kernels >= 5.1).
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      "bpfel", "v3", "", llvm::TargetOptions(), std::nullopt, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager cgscc;
+  llvm::ModuleAnalysisManager modules;
+  // The TargetMachine registers the BPF-specific IR passes with the builder.
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(cgscc);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2)
+      .run(module, modules);
+}
+
+bool emit(llvm::Module &module, llvm::TargetMachine &machine,
+          llvm::CodeGenFileType type, llvm::SmallVectorImpl<char> &out) {
+  llvm::raw_svector_ostream stream(out);
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, stream, nullptr, type))
+    return false;
+  passes.run(module);
+  return true;
+}
+
+} // namespace
+
+bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
+                     CompiledProgram &compiled, Diagnostics &diags) {
+  std::string error;
+  auto machine = bpf_target_machine(error);
+  if (!machine) {
+    diags.error({}, "LLVM has no BPF target: " + error);
+    return false;
+  }
+  module.setDataLayout(machine->createDataLayout());
+
+  if (options.dump_ir) {
+    llvm::raw_os_ostream os(*options.dump_ir);
+    module.print(os, nullptr);
+  }
+  std::string verify_errors;
+  llvm::raw_string_ostream verify_stream(verify_errors);
+  if (llvm::verifyModule(module, &verify_stream)) {
+    diags.error({}, "internal error: invalid LLVM IR generated: " + verify_errors)
+        .hint("please report this with the program that caused it");
+    return false;
+  }
+  if (options.optimize)
+    optimize(module, *machine);
+  if (options.dump_ir_optimized) {
+    llvm::raw_os_ostream os(*options.dump_ir_optimized);
+    module.print(os, nullptr);
+  }
+  if (options.dump_asm) {
+    // Emitting consumes the module's codegen state; use a clone.
+    llvm::SmallVector<char, 0> text;
+    auto clone = llvm::CloneModule(module);
+    if (emit(*clone, *machine, llvm::CodeGenFileType::AssemblyFile, text))
+      *options.dump_asm << std::string_view(text.data(), text.size());
+  }
+  llvm::SmallVector<char, 0> object;
+  if (!emit(module, *machine, llvm::CodeGenFileType::ObjectFile, object)) {
+    diags.error({}, "internal error: LLVM cannot emit a BPF object");
+    return false;
+  }
+  compiled.elf.assign(object.begin(), object.end());
+  return true;
+}
+
+std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
+                                              const SemanticResult &semantic,
+                                              const SourceFile &source,
+                                              const CodegenOptions &options,
+                                              Diagnostics &diags) {
+  llvm::LLVMContext context;
+  CompiledProgram compiled;
+  auto module = generate_ir(context, program, semantic, source, compiled);
+  if (!emit_bpf_object(*module, options, compiled, diags))
+    return std::nullopt;
+  return compiled;
+}
+
+} // namespace hvt

@@ -1,0 +1,1104 @@
+// Typed AST -> LLVM IR for the BPF target.
+//
+// Conventions: integer values are i64 SSA values; strings and tuples are
+// pointers to 8-byte-aligned stack buffers of their Type::size (so copies stay
+// word-sized). Maps are BTF-defined globals in ".maps"; each attach point
+// becomes one program function in a libbpf-style section. Debug info carries
+// the script text so the verifier log and BTF line info name script lines.
+#include "codegen/codegen.h"
+
+#include <llvm/IR/DIBuilder.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <linux/bpf.h>
+
+#include <map>
+
+namespace hvt {
+
+namespace {
+
+using llvm::BasicBlock;
+using llvm::Value;
+
+// Helper function ids from the kernel's UAPI (stable ABI).
+enum Helper : int64_t {
+  kMapLookup = BPF_FUNC_map_lookup_elem,
+  kMapUpdate = BPF_FUNC_map_update_elem,
+  kMapDelete = BPF_FUNC_map_delete_elem,
+  kKtimeGetNs = BPF_FUNC_ktime_get_ns,
+  kPrandom = BPF_FUNC_get_prandom_u32,
+  kSmpProcessorId = BPF_FUNC_get_smp_processor_id,
+  kPidTgid = BPF_FUNC_get_current_pid_tgid,
+  kUidGid = BPF_FUNC_get_current_uid_gid,
+  kComm = BPF_FUNC_get_current_comm,
+  kCurrentTask = BPF_FUNC_get_current_task,
+  kCgroupId = BPF_FUNC_get_current_cgroup_id,
+  kProbeReadKernel = BPF_FUNC_probe_read_kernel,
+  kProbeReadKernelStr = BPF_FUNC_probe_read_kernel_str,
+  kProbeReadUserStr = BPF_FUNC_probe_read_user_str,
+  kRingbufOutput = BPF_FUNC_ringbuf_output,
+};
+
+// x86-64 struct pt_regs offsets: arguments in di, si, dx, cx, r8, r9.
+constexpr int64_t kPtRegsArg[] = {112, 104, 96, 88, 72, 64};
+constexpr int64_t kPtRegsRet = 80;
+constexpr int64_t kPtRegsSp = 152;
+
+const char *section_for(const ProbeDesc &desc) {
+  switch (desc.kind) {
+  case ProbeKind::Begin:
+  case ProbeKind::End:
+    return "raw_tp";
+  case ProbeKind::Tracepoint:
+    return nullptr; // "tracepoint/CAT/NAME", built by the caller
+  case ProbeKind::RawTracepoint:
+    return "raw_tp";
+  case ProbeKind::Kprobe:
+    return "kprobe";
+  case ProbeKind::Kretprobe:
+    return "kretprobe";
+  case ProbeKind::Fentry:
+  case ProbeKind::Fexit:
+    return nullptr; // "fentry/FUNC": libbpf resolves the BTF id at load
+  case ProbeKind::Uprobe:
+    return "uprobe";
+  case ProbeKind::Uretprobe:
+    return "uretprobe";
+  case ProbeKind::Profile:
+  case ProbeKind::Interval:
+  case ProbeKind::Software:
+  case ProbeKind::Hardware:
+    return "perf_event";
+  }
+  return "raw_tp";
+}
+
+std::string sanitize(const std::string &text) {
+  std::string out;
+  for (char c : text)
+    out += isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+uint32_t map_type_of(const MapDesc &map) {
+  switch (map.storage) {
+  case MapStorage::Hash:
+    return BPF_MAP_TYPE_HASH;
+  case MapStorage::PercpuHash:
+    return BPF_MAP_TYPE_PERCPU_HASH;
+  case MapStorage::LruHash:
+    return BPF_MAP_TYPE_LRU_HASH;
+  case MapStorage::PercpuLruHash:
+    return BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  case MapStorage::Array:
+    return BPF_MAP_TYPE_ARRAY;
+  case MapStorage::PercpuArray:
+    return BPF_MAP_TYPE_PERCPU_ARRAY;
+  }
+  return BPF_MAP_TYPE_HASH;
+}
+
+class CodeGenerator {
+public:
+  CodeGenerator(llvm::LLVMContext &context, const ast::Program &program,
+                const SemanticResult &semantic, const SourceFile &source,
+                CompiledProgram &compiled)
+      : ctx_(context), module_(std::make_unique<llvm::Module>("hvt", context)),
+        b_(context), di_(*module_), program_(program), semantic_(semantic),
+        source_(source), out_(compiled) {}
+
+  std::unique_ptr<llvm::Module> run() {
+    module_->setTargetTriple("bpfel");
+    module_->addModuleFlag(llvm::Module::Warning, "Dwarf Version", 4);
+    module_->addModuleFlag(llvm::Module::Warning, "Debug Info Version",
+                           llvm::DEBUG_METADATA_VERSION);
+    // Embedding the source lets the BPF backend put script lines into BTF
+    // line info, so verifier messages quote the user's code.
+    di_file_ = di_.createFile(source_.name(), ".", std::nullopt,
+                              llvm::StringRef(source_.text()));
+    di_.createCompileUnit(llvm::dwarf::DW_LANG_C, di_file_, "hvt", true, "", 0);
+    di_int_ = di_.createBasicType("int", 32, llvm::dwarf::DW_ATE_signed);
+
+    emit_license();
+    ringbuf_ = define_map_global(out_.ringbuf_name, BPF_MAP_TYPE_RINGBUF,
+                                 out_.ringbuf_size, 0, 0);
+    for (const auto &map : semantic_.maps) {
+      MapDesc desc = map;
+      desc.elf_name = "m_" + sanitize(map.name == "@" ? "@anon" : map.name.substr(1));
+      if (map.name == "@")
+        desc.elf_name = "m__anon";
+      map_globals_[map.name] = define_map_global(
+          desc.elf_name, map_type_of(desc), desc.max_entries,
+          desc.bpf_key_size(), desc.bpf_value_size());
+      map_indices_[map.name] = out_.maps.size();
+      out_.maps.push_back(std::move(desc));
+    }
+    for (size_t p = 0; p < program_.probes.size(); ++p) {
+      const auto &info = semantic_.probes[p];
+      for (size_t a = 0; a < info.points.size(); ++a)
+        emit_program(program_.probes[p], info, info.points[a], p, a);
+    }
+    di_.finalize();
+    return std::move(module_);
+  }
+
+private:
+  // ------------------------------------------------------------ module level
+
+  void emit_license() {
+    auto *init = llvm::ConstantDataArray::getString(ctx_, "GPL", true);
+    auto *gv = new llvm::GlobalVariable(*module_, init->getType(), true,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        init, "_license");
+    gv->setSection("license");
+    gv->setAlignment(llvm::Align(1));
+  }
+
+  // `int (*name)[value]`: how libbpf's BTF map definitions encode numbers.
+  llvm::DIType *encoded_number(uint64_t value) {
+    auto *subrange = di_.getOrCreateSubrange(0, static_cast<int64_t>(value));
+    auto *array = di_.createArrayType(value * 32, 32, di_int_,
+                                      di_.getOrCreateArray({subrange}));
+    return di_.createPointerType(array, 64);
+  }
+
+  llvm::GlobalVariable *define_map_global(const std::string &name,
+                                          uint32_t map_type,
+                                          uint32_t max_entries,
+                                          uint32_t key_size,
+                                          uint32_t value_size) {
+    std::vector<std::pair<const char *, uint64_t>> fields = {
+        {"type", map_type}, {"max_entries", max_entries}};
+    if (key_size)
+      fields.push_back({"key_size", key_size});
+    if (value_size)
+      fields.push_back({"value_size", value_size});
+
+    std::vector<llvm::Type *> members(fields.size(), b_.getPtrTy());
+    auto *type = llvm::StructType::get(ctx_, members);
+    auto *gv = new llvm::GlobalVariable(
+        *module_, type, false, llvm::GlobalValue::ExternalLinkage,
+        llvm::Constant::getNullValue(type), name);
+    gv->setSection(".maps");
+    gv->setAlignment(llvm::Align(8));
+    gv->setDSOLocal(true);
+
+    std::vector<llvm::Metadata *> elements;
+    for (size_t i = 0; i < fields.size(); ++i)
+      elements.push_back(di_.createMemberType(
+          nullptr, fields[i].first, di_file_, 0, 64, 64, i * 64,
+          llvm::DINode::FlagZero, encoded_number(fields[i].second)));
+    auto *di_type = di_.createStructType(
+        nullptr, "", di_file_, 0, fields.size() * 64, 64,
+        llvm::DINode::FlagZero, nullptr, di_.getOrCreateArray(elements));
+    auto *gve = di_.createGlobalVariableExpression(
+        di_file_, name, name, di_file_, 0, di_type, false);
+    gv->addDebugInfo(gve);
+    return gv;
+  }
+
+  // ---------------------------------------------------------- program level
+
+  void emit_program(const ast::Probe &probe, const ProbeInfo &info,
+                    const ResolvedAttachPoint &point, size_t probe_index,
+                    size_t point_index) {
+    ProbeDesc desc = point.desc;
+    desc.program_name = sanitize(desc.display) + "_" + std::to_string(probe_index) +
+                        (info.points.size() > 1 ? "_" + std::to_string(point_index) : "");
+    std::string section;
+    if (desc.kind == ProbeKind::Tracepoint) {
+      std::string target = desc.target;
+      target[target.find(':')] = '/';
+      section = "tracepoint/" + target;
+    } else if (desc.kind == ProbeKind::Fentry || desc.kind == ProbeKind::Fexit) {
+      section = std::string(desc.kind == ProbeKind::Fentry ? "fentry/" : "fexit/") +
+                desc.function;
+    } else {
+      section = section_for(desc);
+    }
+
+    auto *fn_type = llvm::FunctionType::get(b_.getInt64Ty(), {b_.getPtrTy()}, false);
+    function_ = llvm::Function::Create(fn_type, llvm::GlobalValue::ExternalLinkage,
+                                       desc.program_name, *module_);
+    function_->setSection(section);
+    function_->getArg(0)->setName("ctx");
+    function_->addFnAttr(llvm::Attribute::NoUnwind);
+
+    auto *di_void_ptr = di_.createPointerType(nullptr, 64);
+    auto *di_sub = di_.createSubroutineType(
+        di_.getOrCreateTypeArray({di_int_, di_void_ptr}));
+    subprogram_ = di_.createFunction(
+        di_file_, desc.program_name, desc.program_name, di_file_,
+        probe.range.begin.line, di_sub, probe.range.begin.line,
+        llvm::DINode::FlagPrototyped, llvm::DISubprogram::SPFlagDefinition);
+    function_->setSubprogram(subprogram_);
+
+    entry_ = BasicBlock::Create(ctx_, "entry", function_);
+    b_.SetInsertPoint(entry_);
+    set_location(probe.range);
+    ctx_arg_ = function_->getArg(0);
+    point_ = &point;
+    variables_.clear();
+    loops_.clear();
+
+    if (probe.predicate) {
+      Value *cond = to_bool(gen(*probe.predicate));
+      auto *body = BasicBlock::Create(ctx_, "body", function_);
+      auto *skip = BasicBlock::Create(ctx_, "skip", function_);
+      b_.CreateCondBr(cond, body, skip);
+      b_.SetInsertPoint(skip);
+      b_.CreateRet(b_.getInt64(0));
+      b_.SetInsertPoint(body);
+    }
+    gen_block(probe.body);
+    if (!b_.GetInsertBlock()->getTerminator())
+      b_.CreateRet(b_.getInt64(0));
+    out_.probes.push_back(std::move(desc));
+  }
+
+  void set_location(const SourceRange &range) {
+    if (range.valid())
+      b_.SetCurrentDebugLocation(llvm::DILocation::get(
+          ctx_, range.begin.line, range.begin.column, subprogram_));
+  }
+
+  // ------------------------------------------------------------ utilities
+
+  Value *call_helper(Helper id, llvm::Type *ret, std::vector<Value *> args) {
+    std::vector<llvm::Type *> types;
+    for (auto *arg : args)
+      types.push_back(arg->getType());
+    auto *fn_type = llvm::FunctionType::get(ret, types, false);
+    auto *callee = b_.CreateIntToPtr(b_.getInt64(id), b_.getPtrTy());
+    return b_.CreateCall(fn_type, callee, args);
+  }
+
+  // Stack buffers live in the entry block so LLVM can fold and reuse them.
+  Value *stack_buffer(uint32_t size, const char *name) {
+    llvm::IRBuilder<> entry(entry_, entry_->begin());
+    auto *alloca = entry.CreateAlloca(
+        llvm::ArrayType::get(b_.getInt8Ty(), std::max<uint32_t>(size, 8)),
+        nullptr, name);
+    alloca->setAlignment(llvm::Align(8));
+    return alloca;
+  }
+
+  Value *stack_slot(const char *name) {
+    llvm::IRBuilder<> entry(entry_, entry_->begin());
+    auto *alloca = entry.CreateAlloca(b_.getInt64Ty(), nullptr, name);
+    alloca->setAlignment(llvm::Align(8));
+    return alloca;
+  }
+
+  void zero(Value *ptr, uint32_t size) {
+    if (size)
+      b_.CreateMemSet(ptr, b_.getInt8(0), size, llvm::MaybeAlign(8));
+  }
+
+  Value *offset_ptr(Value *base, uint64_t offset) {
+    return offset ? b_.CreateConstGEP1_64(b_.getInt8Ty(), base, offset) : base;
+  }
+
+  Value *to_bool(Value *v) { return b_.CreateICmpNE(v, b_.getInt64(0)); }
+
+  // Stores `value` of type `from` into storage of type `to` at `dst`.
+  // Integers are widened to the slot's size; strings are copied and padded.
+  void store_value(Value *dst, const Type &to, Value *value, const Type &from) {
+    if (to.is_tuple() && from.is_tuple()) {
+      for (size_t i = 0; i < to.fields.size(); ++i) {
+        const Type &src_field = from.fields[i];
+        Value *src = offset_ptr(value, from.offsets[i]);
+        Value *field = src_field.is_integer() ? load_int(src, src_field) : src;
+        store_value(offset_ptr(dst, to.offsets[i]), to.fields[i], field, src_field);
+      }
+      return;
+    }
+    if (to.is_string() || to.is_tuple()) {
+      uint32_t copy = std::min(to.size, from.size);
+      b_.CreateMemCpy(dst, llvm::MaybeAlign(8), value, llvm::MaybeAlign(8), copy);
+      if (to.size > copy)
+        b_.CreateMemSet(offset_ptr(dst, copy), b_.getInt8(0), to.size - copy,
+                        llvm::MaybeAlign(8));
+      return;
+    }
+    llvm::Type *int_type = b_.getIntNTy(std::max<uint32_t>(to.size, 1) * 8);
+    b_.CreateStore(b_.CreateIntCast(value, int_type, from.is_signed), dst);
+  }
+
+  Value *load_int(Value *src, const Type &type) {
+    llvm::Type *int_type = b_.getIntNTy(type.size * 8);
+    Value *v = b_.CreateLoad(int_type, src);
+    return b_.CreateIntCast(v, b_.getInt64Ty(), type.is_signed);
+  }
+
+  // Materializes a string constant with word-sized immediate stores.
+  Value *string_constant(const std::string &text, uint32_t size) {
+    Value *buf = stack_buffer(size, "str");
+    for (uint32_t off = 0; off < size; off += 8) {
+      uint64_t word = 0;
+      for (uint32_t i = 0; i < 8 && off + i < text.size(); ++i)
+        word |= static_cast<uint64_t>(static_cast<uint8_t>(text[off + i])) << (8 * i);
+      b_.CreateStore(b_.getInt64(word), offset_ptr(buf, off));
+    }
+    return buf;
+  }
+
+  // ------------------------------------------------------------ statements
+
+  void gen_block(const ast::StmtList &body) {
+    for (const auto &stmt : body) {
+      if (b_.GetInsertBlock()->getTerminator())
+        return; // unreachable code after return/break
+      set_location(stmt->range);
+      gen_stmt(*stmt);
+    }
+  }
+
+  void gen_stmt(const ast::Stmt &stmt) {
+    switch (stmt.kind) {
+    case ast::StmtKind::Expr:
+      gen(*stmt.as<ast::ExprStmt>()->expr);
+      return;
+    case ast::StmtKind::AssignMap:
+      gen_map_assign(*stmt.as<ast::AssignMap>());
+      return;
+    case ast::StmtKind::AssignVar:
+      gen_var_assign(*stmt.as<ast::AssignVar>());
+      return;
+    case ast::StmtKind::If: {
+      auto &s = *stmt.as<ast::If>();
+      Value *cond = to_bool(gen(*s.cond));
+      auto *then_bb = BasicBlock::Create(ctx_, "if.then", function_);
+      auto *else_bb = BasicBlock::Create(ctx_, "if.else", function_);
+      auto *done = BasicBlock::Create(ctx_, "if.done", function_);
+      b_.CreateCondBr(cond, then_bb, else_bb);
+      b_.SetInsertPoint(then_bb);
+      gen_block(s.then_body);
+      if (!b_.GetInsertBlock()->getTerminator())
+        b_.CreateBr(done);
+      b_.SetInsertPoint(else_bb);
+      gen_block(s.else_body);
+      if (!b_.GetInsertBlock()->getTerminator())
+        b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+      return;
+    }
+    case ast::StmtKind::Unroll: {
+      auto &s = *stmt.as<ast::Unroll>();
+      uint64_t n = s.count->as<ast::IntegerLit>()->value;
+      for (uint64_t i = 0; i < n && !b_.GetInsertBlock()->getTerminator(); ++i)
+        gen_block(s.body);
+      return;
+    }
+    case ast::StmtKind::While: {
+      auto &s = *stmt.as<ast::While>();
+      auto *cond_bb = BasicBlock::Create(ctx_, "while.cond", function_);
+      auto *body_bb = BasicBlock::Create(ctx_, "while.body", function_);
+      auto *done = BasicBlock::Create(ctx_, "while.done", function_);
+      b_.CreateBr(cond_bb);
+      b_.SetInsertPoint(cond_bb);
+      b_.CreateCondBr(to_bool(gen(*s.cond)), body_bb, done);
+      b_.SetInsertPoint(body_bb);
+      loops_.push_back({cond_bb, done});
+      gen_block(s.body);
+      loops_.pop_back();
+      if (!b_.GetInsertBlock()->getTerminator())
+        b_.CreateBr(cond_bb);
+      b_.SetInsertPoint(done);
+      return;
+    }
+    case ast::StmtKind::Jump: {
+      auto &s = *stmt.as<ast::Jump>();
+      if (s.jump == ast::JumpKind::Return)
+        b_.CreateRet(b_.getInt64(0));
+      else
+        b_.CreateBr(s.jump == ast::JumpKind::Break ? loops_.back().second
+                                                   : loops_.back().first);
+      // Statements after a jump go to a fresh, unreachable block.
+      b_.SetInsertPoint(BasicBlock::Create(ctx_, "after.jump", function_));
+      return;
+    }
+    case ast::StmtKind::Block:
+      gen_block(stmt.as<ast::BlockStmt>()->body);
+      return;
+    }
+  }
+
+  Value *variable_slot(const ast::Variable &var, const Type &type) {
+    auto it = variables_.find(var.name);
+    if (it != variables_.end())
+      return it->second;
+    Value *slot = type.is_integer() ? stack_slot(var.name.c_str())
+                                    : stack_buffer(type.size, var.name.c_str());
+    variables_[var.name] = slot;
+    return slot;
+  }
+
+  void gen_var_assign(const ast::AssignVar &s) {
+    const Type &type = s.var->type;
+    Value *slot = variable_slot(*s.var, type);
+    Value *value = gen(*s.value);
+    if (s.op.compound) {
+      Value *current = b_.CreateLoad(b_.getInt64Ty(), slot);
+      value = binary_int(s.op.op, current, value, type.is_signed && s.value->type.is_signed);
+      b_.CreateStore(value, slot);
+      return;
+    }
+    store_value(slot, type, value, s.value->type);
+  }
+
+  // ------------------------------------------------------------------ maps
+
+  llvm::GlobalVariable *map_global(const std::string &name) {
+    return map_globals_.at(name);
+  }
+  const MapDesc &map_desc(const std::string &name) {
+    return out_.maps[map_indices_.at(name)];
+  }
+
+  // Builds the BPF key for `map` (user key, plus room for a hist bucket).
+  Value *build_key(const ast::Map &map, const MapDesc &desc) {
+    uint32_t size = desc.bpf_key_size();
+    Value *key = stack_buffer(size, "key");
+    if (desc.key.is_none()) {
+      if (desc.agg != AggKind::Hist && desc.agg != AggKind::LHist)
+        b_.CreateStore(b_.getInt64(0), key);
+      return key;
+    }
+    if (map.keys.size() == 1) {
+      store_value(key, desc.key, gen(*map.keys[0]), map.keys[0]->type);
+    } else {
+      if (desc.key.size > 0)
+        zero(key, desc.key.size); // tuple padding must hash the same
+      for (size_t i = 0; i < map.keys.size(); ++i)
+        store_value(offset_ptr(key, desc.key.offsets[i]), desc.key.fields[i],
+                    gen(*map.keys[i]), map.keys[i]->type);
+    }
+    return key;
+  }
+
+  Value *lookup(llvm::GlobalVariable *map, Value *key) {
+    return call_helper(kMapLookup, b_.getPtrTy(), {map, key});
+  }
+
+  void update(llvm::GlobalVariable *map, Value *key, Value *value) {
+    call_helper(kMapUpdate, b_.getInt64Ty(), {map, key, value, b_.getInt64(BPF_ANY)});
+  }
+
+  // if (p = lookup(key)) on_found(p) else on_missing()
+  template <typename Found, typename Missing>
+  void lookup_then(llvm::GlobalVariable *map, Value *key, Found on_found,
+                   Missing on_missing) {
+    Value *p = lookup(map, key);
+    auto *found = BasicBlock::Create(ctx_, "map.found", function_);
+    auto *missing = BasicBlock::Create(ctx_, "map.missing", function_);
+    auto *done = BasicBlock::Create(ctx_, "map.done", function_);
+    b_.CreateCondBr(b_.CreateIsNotNull(p), found, missing);
+    b_.SetInsertPoint(found);
+    on_found(p);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(missing);
+    on_missing();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  // Adds `delta` to the u64 at offset `field` of the value for `key`, or
+  // creates the entry from `initial` (a buffer of the value's size).
+  void add_or_insert(llvm::GlobalVariable *map, Value *key, Value *initial,
+                     std::vector<std::pair<uint32_t, Value *>> deltas) {
+    lookup_then(
+        map, key,
+        [&](Value *p) {
+          // Per-CPU storage: no other writer, so plain adds are exact.
+          for (auto &[offset, delta] : deltas) {
+            Value *slot = offset_ptr(p, offset);
+            b_.CreateStore(b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), slot), delta), slot);
+          }
+        },
+        [&] { update(map, key, initial); });
+  }
+
+  void gen_map_assign(const ast::AssignMap &s) {
+    const ast::Map &map = *s.map;
+    const MapDesc &desc = map_desc(map.name);
+    auto *global = map_global(map.name);
+    if (auto *call = s.value->as<ast::Call>(); call && desc.agg != AggKind::None &&
+                                               call->name != "str") {
+      gen_aggregation(*call, map, desc, global);
+      return;
+    }
+    Value *key = build_key(map, desc);
+    Value *value = gen(*s.value);
+    if (s.op.compound) {
+      Value *current = read_map_int(global, key);
+      value = binary_int(s.op.op, current, value,
+                         desc.value.is_signed && s.value->type.is_signed);
+      Value *buf = stack_slot("val");
+      b_.CreateStore(value, buf);
+      update(global, key, buf);
+      return;
+    }
+    Value *buf = desc.value.is_integer() ? stack_slot("val")
+                                         : stack_buffer(desc.value.size, "val");
+    store_value(buf, desc.value, value, s.value->type);
+    update(global, key, buf);
+  }
+
+  Value *read_map_int(llvm::GlobalVariable *global, Value *key) {
+    Value *result = stack_slot("read");
+    lookup_then(
+        global, key,
+        [&](Value *p) { b_.CreateStore(b_.CreateLoad(b_.getInt64Ty(), p), result); },
+        [&] { b_.CreateStore(b_.getInt64(0), result); });
+    return b_.CreateLoad(b_.getInt64Ty(), result);
+  }
+
+  Value *hist_bucket(Value *v) {
+    // 0: negative, 1: zero, i >= 2: 2^(i-2) <= v < 2^(i-1).
+    Value *is_neg = b_.CreateICmpSLT(v, b_.getInt64(0));
+    Value *is_zero = b_.CreateICmpEQ(v, b_.getInt64(0));
+    auto *ctlz = llvm::Intrinsic::getDeclaration(module_.get(), llvm::Intrinsic::ctlz,
+                                                 {b_.getInt64Ty()});
+    Value *lz = b_.CreateCall(ctlz, {v, b_.getFalse()});
+    Value *log2 = b_.CreateSub(b_.getInt64(63), lz);
+    Value *bucket = b_.CreateAdd(log2, b_.getInt64(2));
+    bucket = b_.CreateSelect(is_zero, b_.getInt64(1), bucket);
+    return b_.CreateSelect(is_neg, b_.getInt64(0), bucket);
+  }
+
+  Value *lhist_bucket(Value *v, const MapDesc &desc) {
+    Value *below = b_.CreateICmpSLT(v, b_.getInt64(desc.lhist_min));
+    Value *above = b_.CreateICmpSGE(v, b_.getInt64(desc.lhist_max));
+    uint64_t last = (desc.lhist_max - desc.lhist_min) / desc.lhist_step + 1;
+    Value *inside = b_.CreateAdd(
+        b_.CreateUDiv(b_.CreateSub(v, b_.getInt64(desc.lhist_min)),
+                      b_.getInt64(desc.lhist_step)),
+        b_.getInt64(1));
+    Value *bucket = b_.CreateSelect(above, b_.getInt64(last), inside);
+    return b_.CreateSelect(below, b_.getInt64(0), bucket);
+  }
+
+  void gen_aggregation(const ast::Call &call, const ast::Map &map,
+                       const MapDesc &desc, llvm::GlobalVariable *global) {
+    Value *key = build_key(map, desc);
+    Value *arg = call.args.empty() ? nullptr : gen(*call.args[0]);
+    switch (desc.agg) {
+    case AggKind::Count:
+    case AggKind::Sum: {
+      Value *delta = arg ? arg : b_.getInt64(1);
+      Value *init = stack_slot("init");
+      b_.CreateStore(delta, init);
+      add_or_insert(global, key, init, {{0, delta}});
+      return;
+    }
+    case AggKind::Avg:
+    case AggKind::Stats: {
+      Value *init = stack_buffer(16, "init");
+      b_.CreateStore(arg, init);
+      b_.CreateStore(b_.getInt64(1), offset_ptr(init, 8));
+      add_or_insert(global, key, init, {{0, arg}, {8, b_.getInt64(1)}});
+      return;
+    }
+    case AggKind::Min:
+    case AggKind::Max: {
+      Value *init = stack_buffer(16, "init");
+      b_.CreateStore(arg, init);
+      b_.CreateStore(b_.getInt64(1), offset_ptr(init, 8));
+      bool is_min = desc.agg == AggKind::Min;
+      lookup_then(
+          global, key,
+          [&](Value *p) {
+            Value *current = b_.CreateLoad(b_.getInt64Ty(), p);
+            Value *set = b_.CreateLoad(b_.getInt64Ty(), offset_ptr(p, 8));
+            Value *better = desc.value.is_signed
+                                ? (is_min ? b_.CreateICmpSLT(arg, current)
+                                          : b_.CreateICmpSGT(arg, current))
+                                : (is_min ? b_.CreateICmpULT(arg, current)
+                                          : b_.CreateICmpUGT(arg, current));
+            Value *replace = b_.CreateOr(b_.CreateICmpEQ(set, b_.getInt64(0)), better);
+            b_.CreateStore(b_.CreateSelect(replace, arg, current), p);
+            b_.CreateStore(b_.getInt64(1), offset_ptr(p, 8));
+          },
+          [&] { update(global, key, init); });
+      return;
+    }
+    case AggKind::Hist:
+    case AggKind::LHist: {
+      Value *bucket = desc.agg == AggKind::Hist ? hist_bucket(arg)
+                                                : lhist_bucket(arg, desc);
+      uint32_t user = desc.key.is_none() ? 0 : desc.key.size;
+      b_.CreateStore(bucket, offset_ptr(key, user));
+      Value *init = stack_slot("init");
+      b_.CreateStore(b_.getInt64(1), init);
+      add_or_insert(global, key, init, {{0, b_.getInt64(1)}});
+      return;
+    }
+    case AggKind::None:
+      return;
+    }
+  }
+
+  // Reads a plain map value; a missing key reads as zero / empty string.
+  Value *gen_map_read(const ast::Map &map) {
+    const MapDesc &desc = map_desc(map.name);
+    auto *global = map_global(map.name);
+    Value *key = build_key(map, desc);
+    if (desc.value.is_integer())
+      return read_map_int(global, key);
+    Value *buf = stack_buffer(desc.value.size, "read");
+    lookup_then(
+        global, key,
+        [&](Value *p) {
+          b_.CreateMemCpy(buf, llvm::MaybeAlign(8), p, llvm::MaybeAlign(8),
+                          desc.value.size);
+        },
+        [&] { zero(buf, desc.value.size); });
+    return buf;
+  }
+
+  Value *gen_map_step(const ast::Unary &u, const ast::Map &map) {
+    const MapDesc &desc = map_desc(map.name);
+    auto *global = map_global(map.name);
+    Value *key = build_key(map, desc);
+    Value *old = read_map_int(global, key);
+    bool inc = u.op == ast::UnaryOp::PreIncrement || u.op == ast::UnaryOp::PostIncrement;
+    Value *updated = inc ? b_.CreateAdd(old, b_.getInt64(1)) : b_.CreateSub(old, b_.getInt64(1));
+    Value *buf = stack_slot("val");
+    b_.CreateStore(updated, buf);
+    update(global, key, buf);
+    bool post = u.op == ast::UnaryOp::PostIncrement || u.op == ast::UnaryOp::PostDecrement;
+    return post ? old : updated;
+  }
+
+  // ------------------------------------------------------------- events
+
+  // Sends header + payload to the ring buffer. `payload_size` is constant.
+  void emit_event(EventKind kind, uint32_t id, Value *event, uint32_t total_size) {
+    b_.CreateStore(b_.getInt32(static_cast<uint32_t>(kind)), event);
+    b_.CreateStore(b_.getInt32(id), offset_ptr(event, 4));
+    call_helper(kRingbufOutput, b_.getInt64Ty(),
+                {ringbuf_, event, b_.getInt64(total_size), b_.getInt64(0)});
+  }
+
+  void gen_printf(const ast::Call &call) {
+    PrintfDesc desc;
+    desc.format = call.args[0]->as<ast::StringLit>()->value;
+    desc.range = call.range;
+    std::vector<Type> fields;
+    for (size_t i = 1; i < call.args.size(); ++i) {
+      const Type &t = call.args[i]->type;
+      fields.push_back(t.is_integer() ? Type::integer(8, t.is_signed) : t);
+    }
+    desc.args = Type::tuple(fields);
+    uint32_t total = sizeof(EventHeader) + desc.args.size;
+    Value *event = stack_buffer(total, "printf");
+    for (size_t i = 1; i < call.args.size(); ++i) {
+      Value *v = gen(*call.args[i]);
+      store_value(offset_ptr(event, sizeof(EventHeader) + desc.args.offsets[i - 1]),
+                  desc.args.fields[i - 1], v, call.args[i]->type);
+    }
+    uint32_t id = out_.printfs.size();
+    out_.printfs.push_back(std::move(desc));
+    emit_event(EventKind::Printf, id, event, total);
+  }
+
+  void gen_map_event(EventKind kind, const ast::Call &call) {
+    const auto &map = *call.args[0]->as<ast::Map>();
+    uint32_t total = sizeof(EventHeader) + 16;
+    Value *event = stack_buffer(total, "event");
+    Value *top = call.args.size() > 1 ? gen(*call.args[1]) : b_.getInt64(0);
+    Value *div = call.args.size() > 2 ? gen(*call.args[2]) : b_.getInt64(0);
+    b_.CreateStore(top, offset_ptr(event, 8));
+    b_.CreateStore(div, offset_ptr(event, 16));
+    emit_event(kind, map_indices_.at(map.name), event, total);
+  }
+
+  // ---------------------------------------------------------- expressions
+
+  Value *gen(const ast::Expr &e) {
+    switch (e.kind) {
+    case ast::ExprKind::Integer:
+      return b_.getInt64(e.as<ast::IntegerLit>()->value);
+    case ast::ExprKind::String:
+      return string_constant(e.as<ast::StringLit>()->value, e.type.size);
+    case ast::ExprKind::Builtin:
+      return gen_builtin(*e.as<ast::Builtin>());
+    case ast::ExprKind::Positional: {
+      auto &p = *e.as<ast::Positional>();
+      const auto &params = semantic_.options.positional;
+      if (p.is_count)
+        return b_.getInt64(params.size());
+      if (p.index < 1 || static_cast<size_t>(p.index) > params.size())
+        return e.type.is_string() ? string_constant("", e.type.size) : b_.getInt64(0);
+      const std::string &text = params[p.index - 1];
+      if (e.type.is_string())
+        return string_constant(text, e.type.size);
+      return b_.getInt64(std::strtoll(text.c_str(), nullptr, 10));
+    }
+    case ast::ExprKind::Variable: {
+      auto &v = *e.as<ast::Variable>();
+      Value *slot = variable_slot(v, e.type);
+      return e.type.is_integer() ? b_.CreateLoad(b_.getInt64Ty(), slot) : slot;
+    }
+    case ast::ExprKind::Map:
+      return gen_map_read(*e.as<ast::Map>());
+    case ast::ExprKind::Call:
+      return gen_call(*e.as<ast::Call>());
+    case ast::ExprKind::Binary:
+      return gen_binary(*e.as<ast::Binary>());
+    case ast::ExprKind::Unary:
+      return gen_unary(*e.as<ast::Unary>());
+    case ast::ExprKind::Ternary:
+      return gen_ternary(*e.as<ast::Ternary>());
+    case ast::ExprKind::Field:
+      return gen_field(*e.as<ast::Field>());
+    case ast::ExprKind::TupleIndex: {
+      auto &t = *e.as<ast::TupleIndex>();
+      Value *tuple = gen(*t.object);
+      const Type &tt = t.object->type;
+      Value *field = offset_ptr(tuple, tt.offsets[t.index]);
+      return e.type.is_integer() ? load_int(field, e.type) : field;
+    }
+    case ast::ExprKind::Cast: {
+      auto &c = *e.as<ast::Cast>();
+      Value *v = gen(*c.operand);
+      Value *narrow = b_.CreateTrunc(v, b_.getIntNTy(e.type.size * 8));
+      return b_.CreateIntCast(narrow, b_.getInt64Ty(), e.type.is_signed);
+    }
+    case ast::ExprKind::Tuple: {
+      auto &t = *e.as<ast::TupleExpr>();
+      Value *buf = stack_buffer(e.type.size, "tuple");
+      zero(buf, e.type.size);
+      for (size_t i = 0; i < t.elements.size(); ++i)
+        store_value(offset_ptr(buf, e.type.offsets[i]), e.type.fields[i],
+                    gen(*t.elements[i]), t.elements[i]->type);
+      return buf;
+    }
+    case ast::ExprKind::Index:
+      break;
+    }
+    return b_.getInt64(0);
+  }
+
+  Value *ctx_load(int64_t offset, uint32_t size) {
+    Value *ptr = offset_ptr(ctx_arg_, offset);
+    return b_.CreateLoad(b_.getIntNTy(size * 8), ptr);
+  }
+
+  Value *gen_builtin(const ast::Builtin &b) {
+    const std::string &n = b.name;
+    if (n == "pid" || n == "tid") {
+      Value *v = call_helper(kPidTgid, b_.getInt64Ty(), {});
+      return n == "pid" ? b_.CreateLShr(v, 32) : b_.CreateAnd(v, 0xffffffff);
+    }
+    if (n == "uid" || n == "gid") {
+      Value *v = call_helper(kUidGid, b_.getInt64Ty(), {});
+      return n == "gid" ? b_.CreateLShr(v, 32) : b_.CreateAnd(v, 0xffffffff);
+    }
+    if (n == "nsecs")
+      return call_helper(kKtimeGetNs, b_.getInt64Ty(), {});
+    if (n == "cpu")
+      return call_helper(kSmpProcessorId, b_.getInt64Ty(), {});
+    if (n == "rand")
+      return call_helper(kPrandom, b_.getInt64Ty(), {});
+    if (n == "cgroup")
+      return call_helper(kCgroupId, b_.getInt64Ty(), {});
+    if (n == "curtask")
+      return call_helper(kCurrentTask, b_.getInt64Ty(), {});
+    if (n == "comm") {
+      Value *buf = stack_buffer(b.type.size, "comm");
+      call_helper(kComm, b_.getInt64Ty(), {buf, b_.getInt64(b.type.size)});
+      return buf;
+    }
+    if (n == "probe")
+      return string_constant(point_->desc.display, b.type.size);
+    if (n == "retval")
+      return ctx_load(kPtRegsRet, 8);
+    if (n.size() == 4 && n.rfind("arg", 0) == 0) {
+      int index = n[3] - '0';
+      if (point_->desc.kind == ProbeKind::RawTracepoint)
+        return ctx_load(8 * index, 8);
+      if (index < 6)
+        return ctx_load(kPtRegsArg[index], 8);
+      // Arguments past the sixth are on the stack, above the return address.
+      Value *sp = ctx_load(kPtRegsSp, 8);
+      Value *slot = stack_slot("arg");
+      Value *addr = b_.CreateAdd(sp, b_.getInt64(8 * (index - 6 + 1)));
+      call_helper(kProbeReadKernel, b_.getInt64Ty(),
+                  {slot, b_.getInt64(8), b_.CreateIntToPtr(addr, b_.getPtrTy())});
+      return b_.CreateLoad(b_.getInt64Ty(), slot);
+    }
+    return b_.getInt64(0);
+  }
+
+  Value *gen_field(const ast::Field &f) {
+    const TracepointField *field = point_->format->find(f.field);
+    if (field->data_loc) {
+      // __data_loc: the low 16 bits are the string's offset in the record.
+      Value *loc = b_.CreateZExt(ctx_load(field->offset, 4), b_.getInt64Ty());
+      Value *offset = b_.CreateAnd(loc, 0xffff);
+      Value *buf = stack_buffer(f.type.size, "str");
+      Value *src = b_.CreateGEP(b_.getInt8Ty(), ctx_arg_, offset);
+      call_helper(kProbeReadKernelStr, b_.getInt64Ty(),
+                  {buf, b_.getInt64(f.type.size), src});
+      return buf;
+    }
+    if (field->char_array) {
+      Value *buf = stack_buffer(f.type.size, "str");
+      zero(buf, f.type.size);
+      call_helper(kProbeReadKernelStr, b_.getInt64Ty(),
+                  {buf, b_.getInt64(field->size), offset_ptr(ctx_arg_, field->offset)});
+      return buf;
+    }
+    Value *v = ctx_load(field->offset, field->size);
+    return b_.CreateIntCast(v, b_.getInt64Ty(), field->type.is_signed);
+  }
+
+  Value *gen_call(const ast::Call &c) {
+    const std::string &n = c.name;
+    if (n == "printf") {
+      gen_printf(c);
+      return nullptr;
+    }
+    if (n == "exit") {
+      Value *event = stack_buffer(sizeof(EventHeader), "exit");
+      emit_event(EventKind::Exit, 0, event, sizeof(EventHeader));
+      return nullptr;
+    }
+    if (n == "print") {
+      if (c.args[0]->as<ast::Map>()) {
+        gen_map_event(EventKind::PrintMap, c);
+      } else {
+        const Type &t = c.args[0]->type;
+        Type stored = t.is_integer() ? Type::integer(8, t.is_signed) : t;
+        uint32_t total = sizeof(EventHeader) + stored.size;
+        Value *event = stack_buffer(total, "print");
+        store_value(offset_ptr(event, sizeof(EventHeader)), stored, gen(*c.args[0]), t);
+        uint32_t id = out_.print_values.size();
+        out_.print_values.push_back(stored);
+        emit_event(EventKind::PrintValue, id, event, total);
+      }
+      return nullptr;
+    }
+    if (n == "clear" || n == "zero") {
+      gen_map_event(n == "clear" ? EventKind::ClearMap : EventKind::ZeroMap, c);
+      return nullptr;
+    }
+    if (n == "delete") {
+      const auto &map = *c.args[0]->as<ast::Map>();
+      const MapDesc &desc = map_desc(map.name);
+      Value *key = build_key(map, desc);
+      call_helper(kMapDelete, b_.getInt64Ty(), {map_global(map.name), key});
+      return nullptr;
+    }
+    if (n == "str") {
+      const ast::Expr &arg = *c.args[0];
+      if (arg.type.is_string()) {
+        Value *src = gen(arg);
+        if (arg.type.size == c.type.size)
+          return src;
+        Value *buf = stack_buffer(c.type.size, "str");
+        store_value(buf, c.type, src, arg.type);
+        return buf;
+      }
+      Value *addr = gen(arg);
+      Value *buf = stack_buffer(c.type.size, "str");
+      zero(buf, c.type.size);
+      bool user = point_->desc.kind == ProbeKind::Uprobe ||
+                  point_->desc.kind == ProbeKind::Uretprobe;
+      Value *len = c.args.size() == 2
+                       ? b_.getInt64(std::min<uint64_t>(c.type.size,
+                                                        c.args[1]->as<ast::IntegerLit>()->value + 1))
+                       : b_.getInt64(c.type.size);
+      call_helper(user ? kProbeReadUserStr : kProbeReadKernelStr, b_.getInt64Ty(),
+                  {buf, len, b_.CreateIntToPtr(addr, b_.getPtrTy())});
+      return buf;
+    }
+    if (n == "ksym" || n == "usym")
+      return gen(*c.args[0]);
+    return b_.getInt64(0);
+  }
+
+  Value *binary_int(ast::BinaryOp op, Value *l, Value *r, bool is_signed) {
+    using Op = ast::BinaryOp;
+    switch (op) {
+    case Op::Add: return b_.CreateAdd(l, r);
+    case Op::Sub: return b_.CreateSub(l, r);
+    case Op::Mul: return b_.CreateMul(l, r);
+    case Op::Div:
+    case Op::Mod: {
+      // Division by zero yields 0 (BPF semantics), never a trap.
+      Value *safe = b_.CreateSelect(b_.CreateICmpEQ(r, b_.getInt64(0)), b_.getInt64(1), r);
+      Value *q = op == Op::Div ? (is_signed ? b_.CreateSDiv(l, safe) : b_.CreateUDiv(l, safe))
+                               : (is_signed ? b_.CreateSRem(l, safe) : b_.CreateURem(l, safe));
+      return b_.CreateSelect(b_.CreateICmpEQ(r, b_.getInt64(0)), b_.getInt64(0), q);
+    }
+    case Op::BitAnd: return b_.CreateAnd(l, r);
+    case Op::BitOr: return b_.CreateOr(l, r);
+    case Op::BitXor: return b_.CreateXor(l, r);
+    case Op::Shl: return b_.CreateShl(l, b_.CreateAnd(r, 63));
+    case Op::Shr:
+      return is_signed ? b_.CreateAShr(l, b_.CreateAnd(r, 63))
+                       : b_.CreateLShr(l, b_.CreateAnd(r, 63));
+    case Op::Eq: return b_.CreateZExt(b_.CreateICmpEQ(l, r), b_.getInt64Ty());
+    case Op::Ne: return b_.CreateZExt(b_.CreateICmpNE(l, r), b_.getInt64Ty());
+    case Op::Lt:
+      return b_.CreateZExt(is_signed ? b_.CreateICmpSLT(l, r) : b_.CreateICmpULT(l, r), b_.getInt64Ty());
+    case Op::Le:
+      return b_.CreateZExt(is_signed ? b_.CreateICmpSLE(l, r) : b_.CreateICmpULE(l, r), b_.getInt64Ty());
+    case Op::Gt:
+      return b_.CreateZExt(is_signed ? b_.CreateICmpSGT(l, r) : b_.CreateICmpUGT(l, r), b_.getInt64Ty());
+    case Op::Ge:
+      return b_.CreateZExt(is_signed ? b_.CreateICmpSGE(l, r) : b_.CreateICmpUGE(l, r), b_.getInt64Ty());
+    case Op::LogicalAnd:
+    case Op::LogicalOr:
+      break; // short-circuit: handled by gen_binary
+    }
+    return b_.getInt64(0);
+  }
+
+  // Compares two NUL-terminated strings byte by byte, up to the shorter
+  // buffer; returns i1 "equal".
+  Value *strings_equal(Value *a, const Type &ta, Value *b, const Type &tb) {
+    uint32_t n = std::min(ta.size, tb.size);
+    auto *done = BasicBlock::Create(ctx_, "streq.done", function_);
+    Value *result = stack_slot("streq");
+    b_.CreateStore(b_.getInt64(0), result);
+    for (uint32_t i = 0; i < n; ++i) {
+      Value *ca = b_.CreateLoad(b_.getInt8Ty(), offset_ptr(a, i));
+      Value *cb = b_.CreateLoad(b_.getInt8Ty(), offset_ptr(b, i));
+      auto *same = BasicBlock::Create(ctx_, "streq.same", function_);
+      b_.CreateCondBr(b_.CreateICmpEQ(ca, cb), same, done);
+      b_.SetInsertPoint(same);
+      auto *next = BasicBlock::Create(ctx_, "streq.next", function_);
+      auto *end = BasicBlock::Create(ctx_, "streq.end", function_);
+      b_.CreateCondBr(b_.CreateICmpEQ(ca, b_.getInt8(0)), end, next);
+      b_.SetInsertPoint(end);
+      b_.CreateStore(b_.getInt64(1), result);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(next);
+    }
+    // All n bytes equal with no NUL: equal only if both end here.
+    Value *a_end = ta.size > n ? b_.CreateICmpEQ(b_.CreateLoad(b_.getInt8Ty(), offset_ptr(a, n)), b_.getInt8(0)) : b_.getTrue();
+    Value *b_end = tb.size > n ? b_.CreateICmpEQ(b_.CreateLoad(b_.getInt8Ty(), offset_ptr(b, n)), b_.getInt8(0)) : b_.getTrue();
+    b_.CreateStore(b_.CreateZExt(b_.CreateAnd(a_end, b_end), b_.getInt64Ty()), result);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    return b_.CreateICmpNE(b_.CreateLoad(b_.getInt64Ty(), result), b_.getInt64(0));
+  }
+
+  Value *gen_binary(const ast::Binary &bin) {
+    using Op = ast::BinaryOp;
+    if (bin.op == Op::LogicalAnd || bin.op == Op::LogicalOr) {
+      Value *result = stack_slot("logic");
+      bool is_and = bin.op == Op::LogicalAnd;
+      b_.CreateStore(b_.getInt64(is_and ? 0 : 1), result);
+      auto *rhs_bb = BasicBlock::Create(ctx_, "logic.rhs", function_);
+      auto *done = BasicBlock::Create(ctx_, "logic.done", function_);
+      Value *l = to_bool(gen(*bin.lhs));
+      b_.CreateCondBr(l, is_and ? rhs_bb : done, is_and ? done : rhs_bb);
+      b_.SetInsertPoint(rhs_bb);
+      Value *r = to_bool(gen(*bin.rhs));
+      b_.CreateStore(b_.CreateZExt(r, b_.getInt64Ty()), result);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+      return b_.CreateLoad(b_.getInt64Ty(), result);
+    }
+    Value *l = gen(*bin.lhs);
+    Value *r = gen(*bin.rhs);
+    if (bin.lhs->type.is_string()) {
+      Value *eq = strings_equal(l, bin.lhs->type, r, bin.rhs->type);
+      if (bin.op == Op::Ne)
+        eq = b_.CreateNot(eq);
+      return b_.CreateZExt(eq, b_.getInt64Ty());
+    }
+    return binary_int(bin.op, l, r, bin.lhs->type.is_signed && bin.rhs->type.is_signed);
+  }
+
+  Value *gen_unary(const ast::Unary &u) {
+    using Op = ast::UnaryOp;
+    switch (u.op) {
+    case Op::Neg:
+      return b_.CreateNeg(gen(*u.operand));
+    case Op::LogicalNot:
+      return b_.CreateZExt(b_.CreateICmpEQ(gen(*u.operand), b_.getInt64(0)), b_.getInt64Ty());
+    case Op::BitNot:
+      return b_.CreateNot(gen(*u.operand));
+    case Op::Deref:
+      return b_.getInt64(0);
+    case Op::PreIncrement:
+    case Op::PreDecrement:
+    case Op::PostIncrement:
+    case Op::PostDecrement:
+      break;
+    }
+    if (auto *map = u.operand->as<ast::Map>())
+      return gen_map_step(u, *map);
+    auto &var = *u.operand->as<ast::Variable>();
+    Value *slot = variable_slot(var, var.type);
+    Value *old = b_.CreateLoad(b_.getInt64Ty(), slot);
+    bool inc = u.op == Op::PreIncrement || u.op == Op::PostIncrement;
+    Value *updated = inc ? b_.CreateAdd(old, b_.getInt64(1)) : b_.CreateSub(old, b_.getInt64(1));
+    b_.CreateStore(updated, slot);
+    return u.op == Op::PostIncrement || u.op == Op::PostDecrement ? old : updated;
+  }
+
+  Value *gen_ternary(const ast::Ternary &t) {
+    Value *cond = to_bool(gen(*t.cond));
+    auto *then_bb = BasicBlock::Create(ctx_, "tern.then", function_);
+    auto *else_bb = BasicBlock::Create(ctx_, "tern.else", function_);
+    auto *done = BasicBlock::Create(ctx_, "tern.done", function_);
+    Value *result = t.type.is_integer() ? stack_slot("tern")
+                                        : stack_buffer(t.type.size, "tern");
+    b_.CreateCondBr(cond, then_bb, else_bb);
+    b_.SetInsertPoint(then_bb);
+    store_value(result, t.type, gen(*t.then_expr), t.then_expr->type);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(else_bb);
+    store_value(result, t.type, gen(*t.else_expr), t.else_expr->type);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    return t.type.is_integer() ? b_.CreateLoad(b_.getInt64Ty(), result) : result;
+  }
+
+  llvm::LLVMContext &ctx_;
+  std::unique_ptr<llvm::Module> module_;
+  llvm::IRBuilder<> b_;
+  llvm::DIBuilder di_;
+  const ast::Program &program_;
+  const SemanticResult &semantic_;
+  const SourceFile &source_;
+  CompiledProgram &out_;
+
+  llvm::DIFile *di_file_ = nullptr;
+  llvm::DIBasicType *di_int_ = nullptr;
+  llvm::DISubprogram *subprogram_ = nullptr;
+  llvm::GlobalVariable *ringbuf_ = nullptr;
+  std::map<std::string, llvm::GlobalVariable *> map_globals_;
+  std::map<std::string, size_t> map_indices_;
+
+  // Per program.
+  llvm::Function *function_ = nullptr;
+  BasicBlock *entry_ = nullptr;
+  Value *ctx_arg_ = nullptr;
+  const ResolvedAttachPoint *point_ = nullptr;
+  std::map<std::string, Value *> variables_;
+  std::vector<std::pair<BasicBlock *, BasicBlock *>> loops_; // continue, break
+};
+
+} // namespace
+
+std::unique_ptr<llvm::Module>
+generate_ir(llvm::LLVMContext &context, const ast::Program &program,
+            const SemanticResult &semantic, const SourceFile &source,
+            CompiledProgram &compiled) {
+  return CodeGenerator(context, program, semantic, source, compiled).run();
+}
+
+} // namespace hvt

@@ -1,0 +1,47 @@
+// Code generation: typed AST -> LLVM IR (codegen.cpp) -> BPF ELF object in
+// memory (bpf_emit.cpp). The only part of hvt that links LLVM.
+#pragma once
+
+#include "frontend/ast.h"
+#include "frontend/diagnostics.h"
+#include "passes/semantic.h"
+#include "program.h"
+
+#include <optional>
+#include <ostream>
+
+namespace llvm {
+class Module;
+class LLVMContext;
+} // namespace llvm
+
+namespace hvt {
+
+struct CodegenOptions {
+  bool optimize = true;
+  // Debug dumps (-d ir / ir-opt / asm); null means off.
+  std::ostream *dump_ir = nullptr;
+  std::ostream *dump_ir_optimized = nullptr;
+  std::ostream *dump_asm = nullptr;
+};
+
+// Builds the LLVM module for `program` and fills in the metadata of
+// `compiled` (probes, maps, printf formats). Exposed separately from emission
+// so tests can check key IR lines.
+std::unique_ptr<llvm::Module>
+generate_ir(llvm::LLVMContext &context, const ast::Program &program,
+            const SemanticResult &semantic, const SourceFile &source,
+            CompiledProgram &compiled);
+
+// Optimizes `module` and emits it as a BPF ELF object into `compiled.elf`.
+bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
+                     CompiledProgram &compiled, Diagnostics &diags);
+
+// Both of the above.
+std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
+                                              const SemanticResult &semantic,
+                                              const SourceFile &source,
+                                              const CodegenOptions &options,
+                                              Diagnostics &diags);
+
+} // namespace hvt

@@ -1,0 +1,973 @@
+// Pass 2: type inference and checking. Every expression gets a Type; maps and
+// scratch variables get one type for the whole program (maps) or probe
+// (variables). Map types may be learned from a later probe than the one that
+// reads them, so the checker runs until nothing new is learned and reports
+// errors only on its final round.
+#include "passes/semantic.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <set>
+
+namespace hvt {
+
+namespace {
+
+constexpr uint32_t kCommSize = 16;
+constexpr int kRounds = 3;
+
+bool is_aggregation(const std::string &name) {
+  static const std::set<std::string> names = {"count", "sum", "avg", "min",
+                                              "max", "stats", "hist", "lhist"};
+  return names.count(name) != 0;
+}
+
+AggKind aggregation_kind(const std::string &name) {
+  if (name == "count") return AggKind::Count;
+  if (name == "sum") return AggKind::Sum;
+  if (name == "avg") return AggKind::Avg;
+  if (name == "min") return AggKind::Min;
+  if (name == "max") return AggKind::Max;
+  if (name == "stats") return AggKind::Stats;
+  if (name == "hist") return AggKind::Hist;
+  return AggKind::LHist;
+}
+
+const char *aggregation_name(AggKind kind) {
+  switch (kind) {
+  case AggKind::None: return "a plain value";
+  case AggKind::Count: return "count()";
+  case AggKind::Sum: return "sum()";
+  case AggKind::Avg: return "avg()";
+  case AggKind::Min: return "min()";
+  case AggKind::Max: return "max()";
+  case AggKind::Stats: return "stats()";
+  case AggKind::Hist: return "hist()";
+  case AggKind::LHist: return "lhist()";
+  }
+  return "?";
+}
+
+const std::vector<std::string> &builtin_names() {
+  static const std::vector<std::string> names = {
+      "pid",  "tid",  "uid",    "gid",    "nsecs", "elapsed", "cpu",
+      "comm", "kstack", "ustack", "func", "probe", "curtask", "rand",
+      "cgroup", "retval", "args", "username", "cpid", "arg0", "arg1",
+      "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9"};
+  return names;
+}
+
+const std::vector<std::string> &function_names() {
+  static const std::vector<std::string> names = {
+      "count", "sum",   "avg",  "min",  "max",   "stats", "hist", "lhist",
+      "printf", "exit", "str",  "print", "clear", "zero", "delete", "len",
+      "ksym",  "usym",  "kaddr", "time"};
+  return names;
+}
+
+// Integers stored in maps, variables and keys are widened to 64 bits, as in
+// bpftrace; strings keep their size.
+Type storage_type(const Type &t) {
+  if (t.is_integer())
+    return Type::integer(8, t.is_signed);
+  if (t.is_tuple()) {
+    std::vector<Type> fields;
+    for (const auto &f : t.fields)
+      fields.push_back(storage_type(f));
+    return Type::tuple(std::move(fields));
+  }
+  return t;
+}
+
+// Merges two uses of one storage slot: same kind, strings widen to the
+// larger size. Returns false when they cannot share a slot.
+bool unify(Type &slot, const Type &use) {
+  if (slot.is_none()) {
+    slot = use;
+    return true;
+  }
+  if (slot.kind != use.kind)
+    return false;
+  if (slot.is_string()) {
+    slot.size = std::max(slot.size, use.size);
+    return true;
+  }
+  if (slot.is_tuple()) {
+    if (slot.fields.size() != use.fields.size())
+      return false;
+    std::vector<Type> fields = slot.fields;
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (!unify(fields[i], use.fields[i]))
+        return false;
+    slot = Type::tuple(std::move(fields));
+    return true;
+  }
+  // Integers: first use decides the sign, as bpftrace does.
+  return slot.kind != TypeKind::Integer || slot.size == use.size;
+}
+
+bool probe_allows(ProbeKind kind, const std::string &builtin) {
+  if (builtin == "retval")
+    return kind == ProbeKind::Kretprobe || kind == ProbeKind::Uretprobe ||
+           kind == ProbeKind::Fexit;
+  if (builtin == "args")
+    return kind == ProbeKind::Tracepoint || kind == ProbeKind::Fentry ||
+           kind == ProbeKind::Fexit;
+  if (builtin.size() == 4 && builtin.rfind("arg", 0) == 0)
+    return kind == ProbeKind::Kprobe || kind == ProbeKind::Uprobe ||
+           kind == ProbeKind::RawTracepoint;
+  return true;
+}
+
+const char *builtin_probe_hint(const std::string &builtin) {
+  if (builtin == "retval")
+    return "retval is available in kretprobe, uretprobe and fexit probes";
+  if (builtin == "args")
+    return "args is available in tracepoint, fentry and fexit probes";
+  return "arg0..arg9 are available in kprobe, uprobe and rawtracepoint probes";
+}
+
+struct MapState {
+  MapDesc desc;
+  bool key_known = false;
+  bool value_known = false;
+  SourceRange key_site, value_site;
+};
+
+class TypeChecker {
+public:
+  TypeChecker(Diagnostics &diags, SemanticResult &result)
+      : diags_(diags), result_(result) {}
+
+  void run(ast::Program &program) {
+    for (const auto &decl : program.map_decls)
+      declare_map(decl);
+    for (int round = 0; round < kRounds; ++round) {
+      final_ = round == kRounds - 1;
+      for (size_t i = 0; i < program.probes.size(); ++i)
+        check_probe(program.probes[i], i);
+    }
+    publish_maps();
+  }
+
+private:
+  // Errors are only reported on the final round; earlier rounds only learn.
+  Diagnostic &error(SourceRange range, std::string message) {
+    if (!final_) {
+      scratch_ = Diagnostic{};
+      return scratch_;
+    }
+    return diags_.error(range, std::move(message));
+  }
+
+  void declare_map(const ast::MapDecl &decl) {
+    static const std::map<std::string, MapStorage> storages = {
+        {"hash", MapStorage::Hash},
+        {"lruhash", MapStorage::LruHash},
+        {"percpuhash", MapStorage::PercpuHash},
+        {"percpulruhash", MapStorage::PercpuLruHash},
+        {"percpuarray", MapStorage::PercpuArray}};
+    auto it = storages.find(decl.storage);
+    if (it == storages.end()) {
+      diags_.error(decl.range, "unknown map type '" + decl.storage + "'")
+          .hint("expected one of hash, lruhash, percpuhash, percpulruhash, "
+                "percpuarray");
+      return;
+    }
+    auto &state = maps_[decl.name];
+    state.desc.name = decl.name;
+    state.desc.storage = it->second;
+    state.desc.max_entries = decl.max_entries;
+    declared_.insert(decl.name);
+  }
+
+  void publish_maps() {
+    result_.maps.clear();
+    result_.map_index.clear();
+    for (auto &[name, state] : maps_) {
+      MapDesc desc = state.desc;
+      desc.name = name;
+      if (desc.max_entries == 0)
+        desc.max_entries = result_.options.map_size;
+      if (!declared_.count(name))
+        desc.storage = desc.agg == AggKind::None ? MapStorage::Hash
+                                                 : MapStorage::PercpuHash;
+      result_.map_index[name] = result_.maps.size();
+      result_.maps.push_back(std::move(desc));
+    }
+  }
+
+  void check_probe(ast::Probe &probe, size_t index) {
+    probe_ = &result_.probes[index];
+    probe_->variables.clear();
+    if (probe.predicate) {
+      Type t = check(*probe.predicate);
+      if (!t.is_integer() && !t.is_none())
+        error(probe.predicate->range, "predicate must be an integer, not " + t.name());
+    }
+    check_block(probe.body);
+  }
+
+  void check_block(ast::StmtList &body) {
+    for (auto &stmt : body)
+      check_stmt(*stmt);
+  }
+
+  void check_stmt(ast::Stmt &stmt) {
+    switch (stmt.kind) {
+    case ast::StmtKind::Expr: {
+      auto &expr = *stmt.as<ast::ExprStmt>()->expr;
+      if (auto *call = expr.as<ast::Call>(); call && is_aggregation(call->name)) {
+        error(call->name_range, call->name + "() must be assigned to a map")
+            .hint("e.g. @x = " + call->name + "(...)");
+        return;
+      }
+      check(expr);
+      return;
+    }
+    case ast::StmtKind::AssignMap:
+      check_map_assign(*stmt.as<ast::AssignMap>());
+      return;
+    case ast::StmtKind::AssignVar:
+      check_var_assign(*stmt.as<ast::AssignVar>());
+      return;
+    case ast::StmtKind::If: {
+      auto &s = *stmt.as<ast::If>();
+      Type t = check(*s.cond);
+      if (!t.is_integer())
+        error(s.cond->range, "condition must be an integer, not " + t.name());
+      check_block(s.then_body);
+      check_block(s.else_body);
+      return;
+    }
+    case ast::StmtKind::Unroll: {
+      auto &s = *stmt.as<ast::Unroll>();
+      auto *n = s.count->as<ast::IntegerLit>();
+      if (!n || n->value < 1 || n->value > 100)
+        error(s.count->range, "unroll count must be a constant from 1 to 100");
+      check_block(s.body);
+      return;
+    }
+    case ast::StmtKind::While: {
+      auto &s = *stmt.as<ast::While>();
+      Type t = check(*s.cond);
+      if (!t.is_integer())
+        error(s.cond->range, "condition must be an integer, not " + t.name());
+      ++loop_depth_;
+      check_block(s.body);
+      --loop_depth_;
+      return;
+    }
+    case ast::StmtKind::Jump: {
+      auto &s = *stmt.as<ast::Jump>();
+      if (s.jump != ast::JumpKind::Return && loop_depth_ == 0)
+        error(s.range, std::string(s.jump == ast::JumpKind::Break ? "break" : "continue") +
+                           " outside of a loop");
+      return;
+    }
+    case ast::StmtKind::Block:
+      check_block(stmt.as<ast::BlockStmt>()->body);
+      return;
+    }
+  }
+
+  // ------------------------------------------------------------------ maps
+
+  MapState &map_state(const ast::Map &map) {
+    auto &state = maps_[map.name];
+    state.desc.name = map.name;
+    if (!state.desc.range.valid())
+      state.desc.range = map.range;
+    return state;
+  }
+
+  void check_map_key(ast::Map &map, MapState &state) {
+    Type key;
+    if (map.keys.size() == 1) {
+      key = storage_type(check(*map.keys[0]));
+    } else if (map.keys.size() > 1) {
+      std::vector<Type> fields;
+      for (auto &k : map.keys)
+        fields.push_back(storage_type(check(*k)));
+      key = Type::tuple(std::move(fields));
+    }
+    for (auto &k : map.keys)
+      if (k->type.is_none() || k->type.kind == TypeKind::Pointer)
+        error(k->range, "invalid map key of type " + k->type.name());
+    if (!state.key_known) {
+      state.desc.key = key;
+      state.key_known = true;
+      state.key_site = map.range;
+      return;
+    }
+    Type merged = state.desc.key;
+    if (key.is_none() != merged.is_none() || !unify(merged, key)) {
+      error(map.range, "map " + map.name + " used with key " +
+                           (key.is_none() ? "none" : key.name()) +
+                           ", but it was first used with key " +
+                           (state.desc.key.is_none() ? "none" : state.desc.key.name()))
+          .note(state.key_site, "first used here");
+      return;
+    }
+    state.desc.key = merged;
+  }
+
+  void set_map_value(const ast::Map &map, MapState &state, AggKind agg,
+                     const Type &value, SourceRange site) {
+    if (!state.value_known) {
+      state.desc.agg = agg;
+      state.desc.value = value;
+      state.value_known = true;
+      state.value_site = site;
+      return;
+    }
+    if (state.desc.agg != agg) {
+      error(site, "map " + map.name + " is assigned " + aggregation_name(agg) +
+                      ", but it already holds " + aggregation_name(state.desc.agg))
+          .note(state.value_site, "first assigned here");
+      return;
+    }
+    Type merged = state.desc.value;
+    if (!unify(merged, value)) {
+      error(site, "map " + map.name + " is assigned a value of type " +
+                      value.name() + ", but it already holds " +
+                      state.desc.value.name())
+          .note(state.value_site, "first assigned here");
+      return;
+    }
+    state.desc.value = merged;
+  }
+
+  void check_map_assign(ast::AssignMap &s) {
+    auto &map = *s.map;
+    auto &state = map_state(map);
+    check_map_key(map, state);
+    map.type = state.desc.value;
+    auto *call = s.value->as<ast::Call>();
+    if (call && is_aggregation(call->name)) {
+      if (s.op.compound) {
+        error(s.range, "cannot combine " + call->name + "() with a compound assignment");
+        return;
+      }
+      check_aggregation(*call, map, state);
+      return;
+    }
+    Type value = storage_type(check(*s.value));
+    if (value.is_none() || value.kind == TypeKind::Pointer) {
+      error(s.value->range, "cannot assign a value of type " + value.name() + " to a map");
+      return;
+    }
+    if (s.op.compound && !value.is_integer()) {
+      error(s.value->range, "compound assignment needs an integer, not " + value.name());
+      return;
+    }
+    set_map_value(map, state, AggKind::None, value, s.value->range);
+    map.type = state.desc.value;
+  }
+
+  void check_aggregation(ast::Call &call, ast::Map &map, MapState &state) {
+    AggKind agg = aggregation_kind(call.name);
+    size_t want = agg == AggKind::Count ? 0 : agg == AggKind::LHist ? 4 : 1;
+    if (call.args.size() != want) {
+      error(call.range, call.name + "() takes " + std::to_string(want) +
+                            " argument" + (want == 1 ? "" : "s") + ", " +
+                            std::to_string(call.args.size()) + " given");
+      return;
+    }
+    for (auto &arg : call.args) {
+      Type t = check(*arg);
+      if (!t.is_integer())
+        error(arg->range, call.name + "() needs an integer, not " + t.name());
+    }
+    if (agg == AggKind::LHist) {
+      int64_t params[3];
+      for (int i = 0; i < 3; ++i) {
+        auto *lit = call.args[i + 1]->as<ast::IntegerLit>();
+        const ast::Expr *arg = call.args[i + 1].get();
+        bool negative = false;
+        if (auto *u = arg->as<ast::Unary>(); u && u->op == ast::UnaryOp::Neg) {
+          lit = u->operand->as<ast::IntegerLit>();
+          negative = true;
+        }
+        if (!lit) {
+          error(arg->range, "lhist() min, max and step must be constants");
+          return;
+        }
+        params[i] = negative ? -static_cast<int64_t>(lit->value)
+                             : static_cast<int64_t>(lit->value);
+      }
+      if (params[2] <= 0) {
+        error(call.args[3]->range, "lhist() step must be greater than zero");
+        return;
+      }
+      if (params[1] <= params[0]) {
+        error(call.args[2]->range, "lhist() max must be greater than min");
+        return;
+      }
+      if ((params[1] - params[0]) / params[2] > 1000) {
+        error(call.range, "lhist() would have more than 1000 buckets")
+            .hint("raise the step or narrow min..max");
+        return;
+      }
+      if (state.value_known && state.desc.agg == AggKind::LHist &&
+          (state.desc.lhist_min != params[0] || state.desc.lhist_max != params[1] ||
+           state.desc.lhist_step != params[2])) {
+        error(call.range, "lhist() on map " + map.name +
+                              " uses different bounds than before")
+            .note(state.value_site, "first assigned here");
+        return;
+      }
+      state.desc.lhist_min = params[0];
+      state.desc.lhist_max = params[1];
+      state.desc.lhist_step = params[2];
+    }
+    Type value = Type::int64();
+    if (agg == AggKind::Count || agg == AggKind::Hist || agg == AggKind::LHist)
+      value = Type::uint64();
+    else if (!call.args.empty() && call.args[0]->type.is_integer())
+      value = Type::integer(8, call.args[0]->type.is_signed);
+    set_map_value(map, state, agg, value, call.range);
+    call.type = Type::none();
+  }
+
+  Type check_map_read(ast::Map &map) {
+    auto &state = map_state(map);
+    check_map_key(map, state);
+    if (!state.value_known) {
+      error(map.range, "map " + map.name + " is read but never assigned");
+      return map.type = Type::int64();
+    }
+    switch (state.desc.agg) {
+    case AggKind::Stats:
+    case AggKind::Hist:
+    case AggKind::LHist:
+      error(map.range, "cannot read " + std::string(aggregation_name(state.desc.agg)) +
+                           " map " + map.name + " in a probe");
+      return map.type = Type::none();
+    case AggKind::Count:
+    case AggKind::Sum:
+    case AggKind::Min:
+    case AggKind::Max:
+    case AggKind::Avg:
+      error(map.range, "cannot read " + std::string(aggregation_name(state.desc.agg)) +
+                           " map " + map.name + " in a probe: its values are kept per CPU")
+          .hint("keep a plain counter instead, e.g. @" + map.name.substr(1) +
+                " = @" + map.name.substr(1) + " + 1");
+      return map.type = Type::none();
+    case AggKind::None:
+      break;
+    }
+    return map.type = state.desc.value;
+  }
+
+  // ------------------------------------------------------------ variables
+
+  void check_var_assign(ast::AssignVar &s) {
+    Type value = storage_type(check(*s.value));
+    auto &vars = probe_->variables;
+    auto it = vars.find(s.var->name);
+    if (s.op.compound) {
+      if (it == vars.end()) {
+        error(s.var->range, "undefined variable '" + s.var->name + "'");
+        return;
+      }
+      if (!it->second.is_integer() || !value.is_integer())
+        error(s.range, "compound assignment needs integers");
+      s.var->type = it->second;
+      return;
+    }
+    if (value.is_none()) {
+      error(s.value->range, "cannot assign a value of type none to " + s.var->name);
+      return;
+    }
+    if (it == vars.end()) {
+      vars[s.var->name] = value;
+    } else if (!unify(it->second, value)) {
+      error(s.range, "variable '" + s.var->name + "' holds " + it->second.name() +
+                         "; cannot assign " + value.name());
+    }
+    s.var->type = vars[s.var->name];
+  }
+
+  // ---------------------------------------------------------- expressions
+
+  Type check(ast::Expr &e) { return e.type = infer(e); }
+
+  Type infer(ast::Expr &e) {
+    switch (e.kind) {
+    case ast::ExprKind::Integer: {
+      auto &lit = *e.as<ast::IntegerLit>();
+      return lit.value > INT64_MAX ? Type::uint64() : Type::int64();
+    }
+    case ast::ExprKind::String:
+      return Type::string(e.as<ast::StringLit>()->value.size() + 1);
+    case ast::ExprKind::Builtin:
+      return infer_builtin(*e.as<ast::Builtin>());
+    case ast::ExprKind::Positional:
+      return infer_positional(*e.as<ast::Positional>());
+    case ast::ExprKind::Variable: {
+      auto &v = *e.as<ast::Variable>();
+      auto it = probe_->variables.find(v.name);
+      if (it == probe_->variables.end()) {
+        error(v.range, "undefined variable '" + v.name + "'");
+        return Type::none();
+      }
+      return it->second;
+    }
+    case ast::ExprKind::Map:
+      return check_map_read(*e.as<ast::Map>());
+    case ast::ExprKind::Call:
+      return infer_call(*e.as<ast::Call>());
+    case ast::ExprKind::Binary:
+      return infer_binary(*e.as<ast::Binary>());
+    case ast::ExprKind::Unary:
+      return infer_unary(*e.as<ast::Unary>());
+    case ast::ExprKind::Ternary: {
+      auto &t = *e.as<ast::Ternary>();
+      Type c = check(*t.cond);
+      if (!c.is_integer())
+        error(t.cond->range, "condition must be an integer, not " + c.name());
+      Type a = storage_type(check(*t.then_expr));
+      Type b = storage_type(check(*t.else_expr));
+      if (a.is_integer() && b.is_integer())
+        return Type::integer(8, a.is_signed || b.is_signed);
+      Type merged = a;
+      if (!unify(merged, b)) {
+        error(t.range, "ternary branches have different types: " + a.name() +
+                           " and " + b.name());
+        return Type::none();
+      }
+      return merged;
+    }
+    case ast::ExprKind::Field:
+      return infer_field(*e.as<ast::Field>());
+    case ast::ExprKind::TupleIndex: {
+      auto &t = *e.as<ast::TupleIndex>();
+      Type object = check(*t.object);
+      if (!object.is_tuple()) {
+        error(t.range, "cannot index a value of type " + object.name() + " with ." +
+                           std::to_string(t.index));
+        return Type::none();
+      }
+      if (t.index >= object.fields.size()) {
+        error(t.range, "tuple index " + std::to_string(t.index) +
+                           " out of range for " + object.name());
+        return Type::none();
+      }
+      return object.fields[t.index];
+    }
+    case ast::ExprKind::Index:
+      error(e.range, "indexing with [] is not supported yet");
+      return Type::none();
+    case ast::ExprKind::Cast: {
+      auto &c = *e.as<ast::Cast>();
+      Type operand = check(*c.operand);
+      if (!operand.is_integer()) {
+        error(c.range, "cannot cast " + operand.name() + " to " + c.type_name);
+        return Type::none();
+      }
+      static const std::map<std::string, Type> types = {
+          {"int8", Type::integer(1, true)},   {"int16", Type::integer(2, true)},
+          {"int32", Type::integer(4, true)},  {"int64", Type::integer(8, true)},
+          {"uint8", Type::integer(1, false)}, {"uint16", Type::integer(2, false)},
+          {"uint32", Type::integer(4, false)}, {"uint64", Type::integer(8, false)}};
+      auto it = types.find(c.type_name);
+      if (it == types.end()) {
+        error(c.range, "unknown type '" + c.type_name + "'")
+            .hint("casts to int8..int64 and uint8..uint64 are supported");
+        return Type::none();
+      }
+      return it->second;
+    }
+    case ast::ExprKind::Tuple: {
+      std::vector<Type> fields;
+      for (auto &el : e.as<ast::TupleExpr>()->elements) {
+        Type t = storage_type(check(*el));
+        if (t.is_none() || t.kind == TypeKind::Pointer)
+          error(el->range, "a tuple cannot hold a value of type " + t.name());
+        fields.push_back(t);
+      }
+      return Type::tuple(std::move(fields));
+    }
+    }
+    return Type::none();
+  }
+
+  Type infer_builtin(ast::Builtin &b) {
+    const std::string &n = b.name;
+    for (const auto &point : probe_->points)
+      if (!probe_allows(point.desc.kind, n)) {
+        error(b.range, "builtin '" + n + "' is not available in probe '" +
+                           point.desc.display + "'")
+            .hint(builtin_probe_hint(n));
+        return Type::none();
+      }
+    if (n == "pid" || n == "tid" || n == "uid" || n == "gid" || n == "nsecs" ||
+        n == "elapsed" || n == "cpu" || n == "cgroup" || n == "rand" ||
+        n == "curtask" || n == "cpid")
+      return Type::uint64();
+    if (n.size() == 4 && n.rfind("arg", 0) == 0 && isdigit(n[3]))
+      return Type::uint64();
+    if (n == "retval")
+      return Type::int64();
+    if (n == "comm")
+      return Type::string(kCommSize);
+    if (n == "args")
+      return Type::of_kind(TypeKind::Pointer, 8);
+    if (n == "probe") {
+      size_t longest = 0;
+      for (const auto &point : probe_->points)
+        longest = std::max(longest, point.desc.display.size());
+      return Type::string(longest + 1);
+    }
+    if (n == "kstack")
+      return Type::of_kind(TypeKind::KStack, 8);
+    if (n == "ustack")
+      return Type::of_kind(TypeKind::UStack, 8);
+    if (n == "username")
+      return Type::of_kind(TypeKind::Username, 8);
+    if (n == "func") {
+      bool user = !probe_->points.empty() &&
+                  (probe_->points[0].desc.kind == ProbeKind::Uprobe ||
+                   probe_->points[0].desc.kind == ProbeKind::Uretprobe);
+      return Type::of_kind(user ? TypeKind::Usym : TypeKind::Ksym, 8);
+    }
+    auto &d = error(b.range, "unknown builtin '" + n + "'");
+    std::string guess = closest_match(n, builtin_names());
+    if (guess.empty())
+      guess = closest_match(n, function_names());
+    if (!guess.empty())
+      d.hint("did you mean '" + guess + "'?");
+    return Type::none();
+  }
+
+  Type infer_positional(ast::Positional &p) {
+    if (p.is_count)
+      return Type::int64();
+    const auto &params = result_.options.positional;
+    if (p.index < 1 || static_cast<size_t>(p.index) > params.size())
+      return Type::int64(); // a missing parameter reads as 0, as in bpftrace
+    const std::string &text = params[p.index - 1];
+    int64_t value;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+    if (ec != std::errc() || end != text.data() + text.size())
+      if (!in_str_call_) {
+        error(p.range, "$" + std::to_string(p.index) + " is used as a number, but '" +
+                           text + "' is not one")
+            .hint("use str($" + std::to_string(p.index) + ") for a string parameter");
+        return Type::none();
+      }
+    return Type::int64();
+  }
+
+  Type infer_field(ast::Field &f) {
+    Type object = check(*f.object);
+    auto *builtin = f.object->as<ast::Builtin>();
+    if (!builtin || builtin->name != "args" || object.kind != TypeKind::Pointer) {
+      if (!object.is_none())
+        error(f.range, "cannot access field '" + f.field + "' of a value of type " +
+                           object.name());
+      return Type::none();
+    }
+    Type type;
+    for (const auto &point : probe_->points) {
+      if (!point.format) {
+        error(f.range, "args fields are only known for tracepoints here");
+        return Type::none();
+      }
+      const TracepointField *field = point.format->find(f.field);
+      if (!field) {
+        auto &d = error(f.field_range, "tracepoint " + point.desc.target +
+                                           " has no field '" + f.field + "'");
+        std::string guess = closest_match(f.field, point.format->field_names());
+        if (!guess.empty())
+          d.hint("did you mean '" + guess + "'?");
+        std::string all;
+        for (const auto &name : point.format->field_names())
+          all += (all.empty() ? "" : ", ") + name;
+        d.hint("its fields are: " + all);
+        return Type::none();
+      }
+      if (field->type.is_none()) {
+        error(f.field_range, "field '" + f.field + "' of type '" + field->c_type +
+                                 "' cannot be read yet");
+        return Type::none();
+      }
+      if (type.is_none()) {
+        type = field->type;
+      } else if (!unify(type, field->type)) {
+        error(f.range, "field '" + f.field + "' has different types in the probe's "
+                       "tracepoints");
+        return Type::none();
+      }
+    }
+    return type;
+  }
+
+  Type infer_binary(ast::Binary &b) {
+    Type l = check(*b.lhs), r = check(*b.rhs);
+    using Op = ast::BinaryOp;
+    bool comparison = b.op == Op::Eq || b.op == Op::Ne || b.op == Op::Lt ||
+                      b.op == Op::Le || b.op == Op::Gt || b.op == Op::Ge;
+    if (l.is_none() || r.is_none())
+      return Type::none();
+    if (l.is_string() && r.is_string() && (b.op == Op::Eq || b.op == Op::Ne))
+      return Type::uint64();
+    if (!l.is_integer() || !r.is_integer()) {
+      error(b.range, std::string("operator '") + ast::binary_op_spelling(b.op) +
+                         "' cannot combine " + l.name() + " and " + r.name());
+      return Type::none();
+    }
+    if ((b.op == Op::Div || b.op == Op::Mod) && b.rhs->as<ast::IntegerLit>() &&
+        b.rhs->as<ast::IntegerLit>()->value == 0) {
+      error(b.rhs->range, "division by zero");
+      return Type::none();
+    }
+    if (comparison || b.op == Op::LogicalAnd || b.op == Op::LogicalOr)
+      return Type::uint64();
+    return Type::integer(8, l.is_signed && r.is_signed);
+  }
+
+  Type infer_unary(ast::Unary &u) {
+    using Op = ast::UnaryOp;
+    bool step = u.op == Op::PreIncrement || u.op == Op::PreDecrement ||
+                u.op == Op::PostIncrement || u.op == Op::PostDecrement;
+    if (step) {
+      if (auto *map = u.operand->as<ast::Map>()) {
+        auto &state = map_state(*map);
+        check_map_key(*map, state);
+        if (!state.value_known || state.desc.agg == AggKind::None)
+          set_map_value(*map, state, AggKind::None, Type::int64(), u.range);
+        map->type = state.desc.value;
+        if (!map->type.is_integer())
+          error(u.range, std::string("'") + ast::unary_op_spelling(u.op) +
+                             "' needs an integer map");
+        return map->type;
+      }
+      if (!u.operand->as<ast::Variable>()) {
+        error(u.range, std::string("'") + ast::unary_op_spelling(u.op) +
+                           "' needs a variable or a map");
+        return Type::none();
+      }
+      Type t = check(*u.operand);
+      if (!t.is_integer() && !t.is_none())
+        error(u.range, std::string("'") + ast::unary_op_spelling(u.op) +
+                           "' needs an integer, not " + t.name());
+      return t;
+    }
+    Type t = check(*u.operand);
+    if (t.is_none())
+      return t;
+    if (u.op == Op::Deref) {
+      error(u.range, "pointer dereference is not supported yet");
+      return Type::none();
+    }
+    if (!t.is_integer()) {
+      error(u.range, std::string("operator '") + ast::unary_op_spelling(u.op) +
+                         "' needs an integer, not " + t.name());
+      return Type::none();
+    }
+    if (u.op == Op::LogicalNot)
+      return Type::uint64();
+    if (u.op == Op::Neg)
+      return Type::int64();
+    return Type::integer(8, t.is_signed);
+  }
+
+  bool expect_args(ast::Call &c, size_t min, size_t max) {
+    if (c.args.size() >= min && c.args.size() <= max)
+      return true;
+    std::string want = min == max ? std::to_string(min)
+                                  : std::to_string(min) + " to " + std::to_string(max);
+    error(c.range, c.name + "() takes " + want + " argument" +
+                       (max == 1 ? "" : "s") + ", " + std::to_string(c.args.size()) +
+                       " given");
+    return false;
+  }
+
+  ast::Map *expect_map_arg(ast::Call &c, size_t index, bool allow_keys) {
+    auto *map = index < c.args.size() ? c.args[index]->as<ast::Map>() : nullptr;
+    if (!map || (!allow_keys && !map->keys.empty())) {
+      error(index < c.args.size() ? c.args[index]->range : c.range,
+            c.name + "() expects a map" + (allow_keys ? "" : " without keys") +
+                ", e.g. " + c.name + "(@x)");
+      return nullptr;
+    }
+    if (!maps_.count(map->name) || !maps_[map->name].value_known) {
+      error(map->range, "map " + map->name + " is never assigned");
+      return nullptr;
+    }
+    return map;
+  }
+
+  Type infer_call(ast::Call &c) {
+    const std::string &n = c.name;
+    if (is_aggregation(n)) {
+      error(c.name_range, n + "() must be assigned to a map")
+          .hint("e.g. @x = " + n + "(...)");
+      return Type::none();
+    }
+    if (n == "printf")
+      return check_printf(c);
+    if (n == "exit") {
+      expect_args(c, 0, 0);
+      return Type::none();
+    }
+    if (n == "str") {
+      if (!expect_args(c, 1, 2))
+        return Type::none();
+      in_str_call_ = true;
+      Type t = check(*c.args[0]);
+      in_str_call_ = false;
+      uint32_t size = result_.options.string_size;
+      if (c.args.size() == 2) {
+        auto *len = c.args[1]->as<ast::IntegerLit>();
+        if (!len || len->value == 0 || len->value > 1024) {
+          error(c.args[1]->range, "str() length must be a constant from 1 to 1024");
+          return Type::none();
+        }
+        size = std::min<uint32_t>(size, len->value + 1);
+      }
+      if (t.is_string())
+        return t;
+      if (auto *p = c.args[0]->as<ast::Positional>()) {
+        const auto &params = result_.options.positional;
+        size_t len = p->index >= 1 && static_cast<size_t>(p->index) <= params.size()
+                         ? params[p->index - 1].size()
+                         : 0;
+        return Type::string(len + 1);
+      }
+      if (!t.is_integer()) {
+        error(c.args[0]->range, "str() needs a pointer or a string, not " + t.name());
+        return Type::none();
+      }
+      return Type::string(size);
+    }
+    if (n == "print") {
+      if (!expect_args(c, 1, 3))
+        return Type::none();
+      if (c.args[0]->as<ast::Map>() && c.args[0]->as<ast::Map>()->keys.empty()) {
+        expect_map_arg(c, 0, false);
+      } else {
+        if (c.args.size() > 1)
+          error(c.range, "print() of a value takes one argument");
+        Type t = check(*c.args[0]);
+        if (t.is_none() || t.kind == TypeKind::Pointer)
+          error(c.args[0]->range, "cannot print a value of type " + t.name());
+      }
+      for (size_t i = 1; i < c.args.size(); ++i)
+        if (!check(*c.args[i]).is_integer())
+          error(c.args[i]->range, "print() top and div must be integers");
+      return Type::none();
+    }
+    if (n == "clear" || n == "zero") {
+      if (expect_args(c, 1, 1))
+        expect_map_arg(c, 0, false);
+      return Type::none();
+    }
+    if (n == "len") {
+      if (expect_args(c, 1, 1))
+        expect_map_arg(c, 0, false);
+      return Type::uint64();
+    }
+    if (n == "delete") {
+      if (!expect_args(c, 1, 2))
+        return Type::none();
+      if (auto *map = expect_map_arg(c, 0, c.args.size() == 1)) {
+        auto &state = map_state(*map);
+        if (c.args.size() == 2) {
+          // delete(@m, key): check the key as if written @m[key].
+          map->keys.push_back(std::move(c.args[1]));
+          c.args.pop_back();
+        }
+        if (map->keys.empty() && !state.desc.key.is_none())
+          error(map->range, "delete() needs a key for map " + map->name);
+        check_map_key(*map, state);
+      }
+      return Type::none();
+    }
+    if (n == "ksym" || n == "usym") {
+      if (expect_args(c, 1, 1) && !check(*c.args[0]).is_integer())
+        error(c.args[0]->range, n + "() needs an address");
+      return Type::of_kind(n == "ksym" ? TypeKind::Ksym : TypeKind::Usym, 8);
+    }
+    auto &d = error(c.name_range, "unknown function '" + n + "'");
+    std::string guess = closest_match(n, function_names());
+    if (!guess.empty())
+      d.hint("did you mean '" + guess + "'?");
+    for (auto &arg : c.args)
+      check(*arg);
+    return Type::none();
+  }
+
+  Type check_printf(ast::Call &c) {
+    if (c.args.empty() || !c.args[0]->as<ast::StringLit>()) {
+      error(c.range, "printf() needs a format string literal as first argument");
+      return Type::none();
+    }
+    const std::string &fmt = c.args[0]->as<ast::StringLit>()->value;
+    std::vector<char> conversions;
+    for (size_t i = 0; i < fmt.size(); ++i) {
+      if (fmt[i] != '%')
+        continue;
+      if (i + 1 < fmt.size() && fmt[i + 1] == '%') {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < fmt.size() && strchr("-+ #0123456789.hlzjt", fmt[j]))
+        ++j;
+      if (j >= fmt.size() || !strchr("diuxXoscp", fmt[j])) {
+        error(c.args[0]->range, "printf(): invalid conversion '" +
+                                    fmt.substr(i, j - i + 1) + "' in format")
+            .hint("supported: %d %i %u %x %X %o %s %c %p %%");
+        return Type::none();
+      }
+      conversions.push_back(fmt[j]);
+      i = j;
+    }
+    size_t given = c.args.size() - 1;
+    if (given != conversions.size()) {
+      error(c.range, "printf(): the format has " + std::to_string(conversions.size()) +
+                         " conversion" + (conversions.size() == 1 ? "" : "s") +
+                         " but " + std::to_string(given) + " argument" +
+                         (given == 1 ? " is" : "s are") + " given");
+      return Type::none();
+    }
+    for (size_t i = 0; i < conversions.size(); ++i) {
+      auto &arg = *c.args[i + 1];
+      Type t = check(arg);
+      if (t.is_none())
+        continue;
+      char conv = conversions[i];
+      bool want_string = conv == 's';
+      if (want_string && t.kind == TypeKind::Pointer)
+        error(arg.range, "printf(): cannot print a value of type " + t.name());
+      if (!want_string && !t.is_integer())
+        error(arg.range, std::string("printf(): %") + conv +
+                             " expects an integer, but the argument is " + t.name())
+            .hint("use %s for strings and other values");
+    }
+    return Type::none();
+  }
+
+  Diagnostics &diags_;
+  SemanticResult &result_;
+  Diagnostic scratch_;
+  bool final_ = false;
+  bool in_str_call_ = false;
+  int loop_depth_ = 0;
+  ProbeInfo *probe_ = nullptr;
+  std::map<std::string, MapState> maps_;
+  std::set<std::string> declared_;
+};
+
+} // namespace
+
+void check_types(ast::Program &program, Diagnostics &diags,
+                 SemanticResult &result) {
+  TypeChecker(diags, result).run(program);
+}
+
+} // namespace hvt

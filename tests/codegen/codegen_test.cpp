@@ -1,0 +1,110 @@
+// Codegen tier: key IR lines (not whole-file snapshots) and the emitted ELF
+// as libbpf sees it.
+#include "codegen/codegen.h"
+#include "driver/pipeline.h"
+#include "frontend/parser.h"
+
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace hvt {
+namespace {
+
+const char *kOpenat =
+    "tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }\n"
+    "BEGIN { printf(\"pid %d %s\\n\", pid, comm); }\n";
+
+// Runs the front end and returns the unoptimized IR text.
+std::string ir_for(const std::string &text, CompiledProgram &compiled) {
+  SourceFile source("test.ht", text);
+  Diagnostics diags;
+  auto program = parse_program(source, diags);
+  EXPECT_TRUE(program && !diags.has_errors()) << diags.render(source);
+  SemanticResult semantic;
+  resolve_attach_points(*program, diags, semantic);
+  check_types(*program, diags, semantic);
+  EXPECT_FALSE(diags.has_errors()) << diags.render(source);
+  llvm::LLVMContext context;
+  auto module = generate_ir(context, *program, semantic, source, compiled);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  module->print(os, nullptr);
+  return ir;
+}
+
+TEST(CodegenIr, TracepointProgramHasSectionAndCommHelper) {
+  CompiledProgram compiled;
+  std::string ir = ir_for(kOpenat, compiled);
+  EXPECT_NE(ir.find("section \"tracepoint/syscalls/sys_enter_openat\""),
+            std::string::npos);
+  // bpf_get_current_comm is helper 16, called with a 16-byte buffer.
+  EXPECT_NE(ir.find("inttoptr (i64 16 to ptr)(ptr"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("section \"license\""), std::string::npos);
+  EXPECT_NE(ir.find("@m__anon = "), std::string::npos);
+}
+
+TEST(CodegenIr, StringBuffersAreWordAligned) {
+  CompiledProgram compiled;
+  std::string ir = ir_for(kOpenat, compiled);
+  // No byte-aligned string buffers: LLVM would copy them byte by byte.
+  EXPECT_EQ(ir.find("alloca [16 x i8], align 1"), std::string::npos);
+  EXPECT_NE(ir.find("alloca [16 x i8], align 8"), std::string::npos);
+}
+
+TEST(CodegenIr, MetadataDescribesMapsAndPrintf) {
+  CompiledProgram compiled;
+  ir_for(kOpenat, compiled);
+  ASSERT_EQ(compiled.maps.size(), 1u);
+  EXPECT_EQ(compiled.maps[0].name, "@");
+  EXPECT_EQ(compiled.maps[0].agg, AggKind::Count);
+  EXPECT_EQ(compiled.maps[0].storage, MapStorage::PercpuHash);
+  EXPECT_EQ(compiled.maps[0].key, Type::string(16));
+  ASSERT_EQ(compiled.printfs.size(), 1u);
+  EXPECT_EQ(compiled.printfs[0].format, "pid %d %s\n");
+  EXPECT_EQ(compiled.printfs[0].args.name(), "(uint64,string[16])");
+  ASSERT_EQ(compiled.probes.size(), 2u);
+  EXPECT_EQ(compiled.probes[0].kind, ProbeKind::Tracepoint);
+  EXPECT_EQ(compiled.probes[0].target, "syscalls:sys_enter_openat");
+  EXPECT_EQ(compiled.probes[1].kind, ProbeKind::Begin);
+}
+
+TEST(CodegenElf, LibbpfOpensObjectWithExpectedMapsAndPrograms) {
+  SourceFile source("test.ht", kOpenat);
+  Diagnostics diags;
+  CompileOptions options;
+  auto compiled = compile(source, options, diags);
+  ASSERT_TRUE(compiled) << diags.render(source);
+  ASSERT_GT(compiled->elf.size(), 64u);
+  EXPECT_EQ(std::string(compiled->elf.begin() + 1, compiled->elf.begin() + 4), "ELF");
+
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "hvt_test");
+  bpf_object *obj = bpf_object__open_mem(compiled->elf.data(), compiled->elf.size(), &opts);
+  ASSERT_NE(obj, nullptr);
+
+  bpf_map *counts = bpf_object__find_map_by_name(obj, "m__anon");
+  ASSERT_NE(counts, nullptr);
+  EXPECT_EQ(bpf_map__type(counts), BPF_MAP_TYPE_PERCPU_HASH);
+  EXPECT_EQ(bpf_map__key_size(counts), 16u);
+  EXPECT_EQ(bpf_map__value_size(counts), 8u);
+  EXPECT_EQ(bpf_map__max_entries(counts), 4096u);
+
+  bpf_map *ringbuf = bpf_object__find_map_by_name(obj, "ringbuf");
+  ASSERT_NE(ringbuf, nullptr);
+  EXPECT_EQ(bpf_map__type(ringbuf), BPF_MAP_TYPE_RINGBUF);
+
+  bpf_program *tp = bpf_object__find_program_by_name(obj, compiled->probes[0].program_name.c_str());
+  ASSERT_NE(tp, nullptr);
+  EXPECT_STREQ(bpf_program__section_name(tp), "tracepoint/syscalls/sys_enter_openat");
+  EXPECT_EQ(bpf_program__type(tp), BPF_PROG_TYPE_TRACEPOINT);
+  bpf_program *begin = bpf_object__find_program_by_name(obj, compiled->probes[1].program_name.c_str());
+  ASSERT_NE(begin, nullptr);
+  EXPECT_EQ(bpf_program__type(begin), BPF_PROG_TYPE_RAW_TRACEPOINT);
+  bpf_object__close(obj);
+}
+
+} // namespace
+} // namespace hvt

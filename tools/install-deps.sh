@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hvt needs to build and run (and, with
+# --test, to run its tests). Idempotent: safe to run again.
+set -euo pipefail
+
+build_packages=(
+  cmake ninja-build g++ pkg-config
+  llvm-19-dev
+  libbpf-dev libelf-dev zlib1g-dev
+  antlr4 libantlr4-runtime-dev default-jre-headless
+  libcli11-dev libfmt-dev nlohmann-json3-dev
+)
+test_packages=(libgtest-dev bpftool bpftrace)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  echo "hvt: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
