@@ -13,6 +13,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hvt {
@@ -29,7 +30,12 @@ enum class OutputFormat { Text, Json };
 // in PrintfDesc::args (sign- or zero-extended to 64 bits) and then converted
 // to the C type the conversion and length modifier name, exactly like
 // bpftrace 0.17 passing a 64-bit value to snprintf: "%d" of 5000000000
-// prints 705032704, "%hhu" of -42 prints 214.
+// prints 705032704, "%hhu" of -42 prints 214. A NUL that %c produces ends
+// that conversion's text, as in bpftrace. One deliberate difference: "%%"
+// always prints "%", while bpftrace 0.17 prints "%%" verbatim after the
+// last conversion (printf("100%%\n") shows "100%%" there).
+// Unknown or malformed conversions, and conversions whose argument is
+// missing from the record, are printed as written.
 class PrintfFormatter {
 public:
   explicit PrintfFormatter(const PrintfDesc &desc);
@@ -46,7 +52,7 @@ private:
     size_t arg = 0;
   };
   std::vector<Piece> pieces_;
-  Type args_;
+  std::vector<std::pair<Type, uint32_t>> args_; // type and payload offset
 };
 
 // One-shot convenience wrapper around PrintfFormatter.

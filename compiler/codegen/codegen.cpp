@@ -114,6 +114,8 @@ public:
 
   std::unique_ptr<llvm::Module> run() {
     module_->setTargetTriple("bpfel");
+    // Set now so the builder picks 8-byte alignment for i64 accesses.
+    module_->setDataLayout("e-m:e-p:64:64-i64:64-i128:128-n32:64-S128");
     module_->addModuleFlag(llvm::Module::Warning, "Dwarf Version", 4);
     module_->addModuleFlag(llvm::Module::Warning, "Debug Info Version",
                            llvm::DEBUG_METADATA_VERSION);
@@ -237,6 +239,9 @@ private:
         probe.range.begin.line, di_sub, probe.range.begin.line,
         llvm::DINode::FlagPrototyped, llvm::DISubprogram::SPFlagDefinition);
     function_->setSubprogram(subprogram_);
+    // The kernel rejects BTF function prototypes with unnamed arguments.
+    di_.createParameterVariable(subprogram_, "ctx", 1, di_file_,
+                                probe.range.begin.line, di_void_ptr, true);
 
     entry_ = BasicBlock::Create(ctx_, "entry", function_);
     b_.SetInsertPoint(entry_);

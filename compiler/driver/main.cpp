@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -58,8 +59,8 @@ int main(int argc, char **argv) {
   CLI::App app{"hvt: a bpftrace-compatible tracer for hypervisor performance "
                "work",
                "hvt"};
-  app.usage("Usage: hvt [OPTIONS] FILE [ARGS...]\n"
-            "       hvt [OPTIONS] -e 'PROGRAM' [ARGS...]");
+  app.footer("Usage: hvt [OPTIONS] FILE [ARGS...]\n"
+             "       hvt [OPTIONS] -e 'PROGRAM' [ARGS...]");
   std::string program_text;
   std::vector<std::string> positional;
   std::string dump_stage;

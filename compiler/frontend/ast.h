@@ -295,4 +295,8 @@ struct Program : Node {
   std::vector<Probe> probes;
 };
 
+// An indented, one-node-per-line rendering of the tree (no ranges or types),
+// for `--dump-ast` and tests.
+std::string dump_ast(const Program &program);
+
 } // namespace hvt::ast

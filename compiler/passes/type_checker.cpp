@@ -283,6 +283,7 @@ private:
   }
 
   void check_map_key(ast::Map &map, MapState &state) {
+    size_t errors_before = diags_.error_count();
     Type key;
     if (map.keys.size() == 1) {
       key = storage_type(check(*map.keys[0]));
@@ -293,7 +294,8 @@ private:
       key = Type::tuple(std::move(fields));
     }
     for (auto &k : map.keys)
-      if (k->type.is_none() || k->type.kind == TypeKind::Pointer)
+      if (k->type.kind == TypeKind::Pointer ||
+          (k->type.is_none() && diags_.error_count() == errors_before))
         error(k->range, "invalid map key of type " + k->type.name());
     if (!state.key_known) {
       state.desc.key = key;
@@ -353,9 +355,12 @@ private:
       check_aggregation(*call, map, state);
       return;
     }
+    size_t errors_before = diags_.error_count();
     Type value = storage_type(check(*s.value));
     if (value.is_none() || value.kind == TypeKind::Pointer) {
-      error(s.value->range, "cannot assign a value of type " + value.name() + " to a map");
+      // An operand that already failed has type none: do not pile on.
+      if (diags_.error_count() == errors_before)
+        error(s.value->range, "cannot assign a value of type " + value.name() + " to a map");
       return;
     }
     if (s.op.compound && !value.is_integer()) {
@@ -464,6 +469,7 @@ private:
   // ------------------------------------------------------------ variables
 
   void check_var_assign(ast::AssignVar &s) {
+    size_t errors_before = diags_.error_count();
     Type value = storage_type(check(*s.value));
     auto &vars = probe_->variables;
     auto it = vars.find(s.var->name);
@@ -478,7 +484,8 @@ private:
       return;
     }
     if (value.is_none()) {
-      error(s.value->range, "cannot assign a value of type none to " + s.var->name);
+      if (diags_.error_count() == errors_before)
+        error(s.value->range, "cannot assign a value of type none to " + s.var->name);
       return;
     }
     if (it == vars.end()) {

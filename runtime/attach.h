@@ -1,0 +1,65 @@
+// Attaching one probe's BPF program, one function per ProbeKind, and
+// running BEGIN/END programs. Private to the runtime (tests use it too).
+#pragma once
+
+#include "program.h"
+
+#include <string>
+#include <vector>
+
+struct bpf_link;
+struct bpf_program;
+
+namespace hvt {
+
+// Why an attach failed, in words, with hints for the user. The runtime turns
+// it into a diagnostic at the probe's source range.
+struct AttachError {
+  std::string reason; // "tracepoint 'xen:xen_mc_entry' does not exist"
+  std::vector<std::string> hints;
+};
+
+// Everything attached so far. Destroying it (or calling detach()) destroys
+// every link; perf event fds are owned by their links.
+class Attachments {
+public:
+  Attachments() = default;
+  Attachments(const Attachments &) = delete;
+  Attachments &operator=(const Attachments &) = delete;
+  ~Attachments() { detach(); }
+
+  void add(bpf_link *link) { links_.push_back(link); }
+  // Moves every link of `other` here.
+  void adopt(Attachments &other) {
+    links_.insert(links_.end(), other.links_.begin(), other.links_.end());
+    other.links_.clear();
+  }
+  size_t size() const { return links_.size(); }
+  void detach();
+
+private:
+  std::vector<bpf_link *> links_;
+};
+
+// Attaches `prog` as `probe` describes: one function per ProbeKind
+// (tracepoint, raw tracepoint, kprobe/kretprobe, uprobe/uretprobe,
+// fentry/fexit, interval, profile, software, hardware). On success the links
+// are added to `out` and true is returned; on failure nothing stays attached
+// for this probe and `err` says why. BEGIN/END are not attached (see
+// run_begin_end()).
+bool attach_probe(const ProbeDesc &probe, const bpf_program *prog,
+                  Attachments &out, AttachError &err);
+
+// Runs a BEGIN/END program (a BPF_PROG_TYPE_RAW_TRACEPOINT program) once,
+// synchronously, with BPF_PROG_TEST_RUN and a zeroed 64-byte context.
+// Returns 0 or a negative errno.
+int run_begin_end(int prog_fd);
+
+// CPUs listed in /sys/devices/system/cpu/online (e.g. "0-3,6"); {0} if the
+// file cannot be read. Exposed for tests.
+std::vector<int> online_cpus();
+
+// Parses a kernel CPU list such as "0-3,6". Exposed for tests.
+std::vector<int> parse_cpu_list(const std::string &text);
+
+} // namespace hvt
