@@ -25,9 +25,11 @@ std::string trim(std::string s) {
 // "char comm[16]" -> c_type "char[16]", name "comm".
 void split_declaration(std::string decl, TracepointField &field) {
   decl = trim(decl);
+  // An array suffix follows the name ("char comm[16]"); in
+  // "__data_loc char[] name" the brackets belong to the type.
   std::string array;
-  size_t bracket = decl.find('[');
-  if (bracket != std::string::npos) {
+  size_t bracket = decl.rfind('[');
+  if (!decl.empty() && decl.back() == ']' && bracket != std::string::npos) {
     array = decl.substr(bracket);
     decl = trim(decl.substr(0, bracket));
   }
