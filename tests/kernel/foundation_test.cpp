@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <regex>
 #include <csignal>
 #include <thread>
@@ -139,11 +140,16 @@ TEST_F(Kernel, CompileErrorExitsOneWithDiagnostic) {
 }
 
 TEST_F(Kernel, WithoutPrivilegesOneSentenceAndNothingAttached) {
-  // Drop to nobody in a child and run hvt there.
+  // Drop to nobody in a child and run hvt there; capture its stderr.
+  char err_path[] = "/tmp/hvt_noperm_XXXXXX";
+  int err_fd = mkstemp(err_path);
+  ASSERT_GE(err_fd, 0);
+  fchmod(err_fd, 0666);
   pid_t child = fork();
   if (child == 0) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
+    dup2(err_fd, 2);
     if (setgid(65534) != 0 || setuid(65534) != 0)
       _exit(99);
     execl(HVT_BINARY, HVT_BINARY, "-e", "BEGIN { printf(\"x\\n\"); }", nullptr);
@@ -151,8 +157,15 @@ TEST_F(Kernel, WithoutPrivilegesOneSentenceAndNothingAttached) {
   }
   int status = 0;
   waitpid(child, &status, 0);
+  std::string err(4096, '\0');
+  ssize_t n = pread(err_fd, err.data(), err.size(), 0);
+  err.resize(n > 0 ? n : 0);
+  close(err_fd);
+  unlink(err_path);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(err, "hvt: tracing needs root or the CAP_BPF and CAP_PERFMON "
+                 "capabilities; run it with sudo\n");
 }
 
 } // namespace
