@@ -1,5 +1,6 @@
-// Attaching one probe's BPF program, one function per ProbeKind, and
-// running BEGIN/END programs. Private to the runtime (tests use it too).
+// Attaching one probe's BPF program: one provider per probe kind (each in
+// its own attach_*.cpp file), and running BEGIN/END programs. Private to the
+// runtime (tests use it too).
 #pragma once
 
 #include "program.h"
@@ -17,6 +18,9 @@ namespace hvt {
 struct AttachError {
   std::string reason; // "tracepoint 'xen:xen_mc_entry' does not exist"
   std::vector<std::string> hints;
+  // The target itself does not exist (no such function, tracepoint or
+  // binary): trying the kprobe <-> fentry fallback would not help.
+  bool not_found = false;
 };
 
 // Everything attached so far. Destroying it (or calling detach()) destroys
@@ -41,14 +45,21 @@ private:
   std::vector<bpf_link *> links_;
 };
 
-// Attaches `prog` as `probe` describes: one function per ProbeKind
-// (tracepoint, raw tracepoint, kprobe/kretprobe, uprobe/uretprobe,
-// fentry/fexit, interval, profile, software, hardware). On success the links
-// are added to `out` and true is returned; on failure nothing stays attached
-// for this probe and `err` says why. BEGIN/END are not attached (see
-// run_begin_end()).
+struct AttachOptions {
+  int pid = -1; // -p PID: uprobes attach to this process only
+};
+
+// Attaches `prog` as `probe` describes, through the provider of its kind. On
+// success the links are added to `out` and true is returned; on failure
+// nothing stays attached for this probe and `err` says why. BEGIN/END are
+// not attached (see run_begin_end()).
 bool attach_probe(const ProbeDesc &probe, const bpf_program *prog,
-                  Attachments &out, AttachError &err);
+                  const AttachOptions &options, Attachments &out,
+                  AttachError &err);
+inline bool attach_probe(const ProbeDesc &probe, const bpf_program *prog,
+                         Attachments &out, AttachError &err) {
+  return attach_probe(probe, prog, AttachOptions{}, out, err);
+}
 
 // Runs a BEGIN/END program (a BPF_PROG_TYPE_RAW_TRACEPOINT program) once,
 // synchronously, with BPF_PROG_TEST_RUN and a zeroed 64-byte context.
@@ -61,5 +72,36 @@ std::vector<int> online_cpus();
 
 // Parses a kernel CPU list such as "0-3,6". Exposed for tests.
 std::vector<int> parse_cpu_list(const std::string &text);
+
+// The event names software:NAME and hardware:NAME accept (without their
+// aliases), for -l.
+std::vector<std::string> software_event_names();
+std::vector<std::string> hardware_event_names();
+
+// --- providers (attach_*.cpp) -----------------------------------------------
+
+bool attach_tracepoint(const ProbeDesc &, const bpf_program *,
+                       const AttachOptions &, Attachments &, AttachError &);
+bool attach_raw_tracepoint(const ProbeDesc &, const bpf_program *,
+                           const AttachOptions &, Attachments &, AttachError &);
+bool attach_kprobe(const ProbeDesc &, const bpf_program *,
+                   const AttachOptions &, Attachments &, AttachError &);
+bool attach_fentry(const ProbeDesc &, const bpf_program *,
+                   const AttachOptions &, Attachments &, AttachError &);
+bool attach_uprobe(const ProbeDesc &, const bpf_program *,
+                   const AttachOptions &, Attachments &, AttachError &);
+bool attach_perf_event(const ProbeDesc &, const bpf_program *,
+                       const AttachOptions &, Attachments &, AttachError &);
+
+// Shared by the providers: a reason for an errno without a better
+// explanation ("permission denied (...)", "... was not found").
+void explain_errno(int err, const std::string &what, AttachError &out);
+
+// Why a kernel function probe cannot attach to `function` when the kernel
+// refuses it (kprobe) or it cannot be loaded (fentry): not found, not
+// traceable, no kprobes. Sets AttachError::not_found when it does not exist.
+void explain_missing_kernel_function(const std::string &module,
+                                     const std::string &function,
+                                     AttachError &out);
 
 } // namespace hvt

@@ -1,13 +1,19 @@
 #include "output.h"
 
+#include "symbolizer.h"
+
 #include <arpa/inet.h>
+#include <pwd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <map>
 
 #include <fmt/format.h>
@@ -106,9 +112,119 @@ std::string inet_text(const Type &type, const uint8_t *data) {
   return buf;
 }
 
+// ---------------------------------------------------------------------------
+// Symbolized values
+
+StackReader &stack_reader() {
+  static StackReader reader;
+  return reader;
+}
+
+// bpftrace indents stack frames by 8 in printf()/print() and map values, by
+// 4 in map keys.
+constexpr int kValueStackIndent = 8;
+constexpr int kKeyStackIndent = 4;
+
+// "\n" and then one line per frame, innermost first, in the value's mode:
+//   bpftrace  "<indent>vfs_read+4"
+//   perf      "\tffffffff8130e4a4 vfs_read+4" (user frames add " (/path)")
+//   raw       "ffffffff8130e4a4"
+std::string stack_text(const Type &type, const uint8_t *data, int indent) {
+  int64_t id = load_i64(data);
+  uint32_t limit;
+  memcpy(&limit, data + 8, sizeof(limit));
+  auto mode = static_cast<StackMode>(data[12]);
+  bool user = type.kind == TypeKind::UStack;
+  auto pid = user ? static_cast<uint32_t>(load_u64(data + 16)) : 0u;
+  std::string out = "\n";
+  std::vector<uint64_t> frames;
+  if (id < 0 || !stack_reader() || !stack_reader()(limit, id, frames))
+    return out;
+  for (uint64_t ip : frames) {
+    if (ip == 0)
+      break;
+    if (mode == StackMode::Raw) {
+      out += fmt::format("{:x}\n", ip);
+      continue;
+    }
+    auto symbol = user ? symbolizer::resolve_user(pid, ip)
+                       : symbolizer::resolve_kernel(ip);
+    std::string name = symbol
+                           ? symbol->name + "+" + std::to_string(symbol->offset)
+                           : symbolizer::unknown_address(ip);
+    if (mode == StackMode::Perf) {
+      out += fmt::format("\t{:x} {}", ip, name);
+      if (user)
+        out +=
+            " (" + (symbol ? symbol->module : std::string("[unknown]")) + ")";
+      out += "\n";
+    } else {
+      out += std::string(indent, ' ') + name + "\n";
+    }
+  }
+  return out;
+}
+
+std::string ksym_text(const uint8_t *data) {
+  uint64_t address = load_u64(data);
+  auto symbol = symbolizer::resolve_kernel(address);
+  return symbol ? symbol->name : symbolizer::unknown_address(address);
+}
+
+std::string usym_text(const uint8_t *data) {
+  uint64_t address = load_u64(data);
+  auto pid = static_cast<uint32_t>(load_u64(data + 8));
+  auto symbol = symbolizer::resolve_user(pid, address);
+  return symbol ? symbol->name : symbolizer::unknown_address(address);
+}
+
+std::string username_text(const uint8_t *data) {
+  auto uid = static_cast<uid_t>(load_u64(data));
+  passwd entry, *found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &entry, buf, sizeof(buf), &found) == 0 && found)
+    return found->pw_name;
+  return std::to_string(uid); // no such user: the number, not nothing
+}
+
+// CLOCK_REALTIME minus CLOCK_MONOTONIC (the clock of nsecs), measured once
+// so every timestamp of a run uses the same offset.
+int64_t realtime_offset_ns() {
+  static const int64_t offset = [] {
+    timespec real{}, mono{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (static_cast<int64_t>(real.tv_sec) - mono.tv_sec) * 1000000000 +
+           (real.tv_nsec - mono.tv_nsec);
+  }();
+  return offset;
+}
+
+std::string timestamp_text(const Type &type, const uint8_t *data) {
+  int64_t ns = load_i64(data);
+  std::string format = load_string(data + 8, type.size - 8);
+  time_t when = static_cast<time_t>((realtime_offset_ns() + ns) / 1000000000);
+  struct tm tm;
+  if (!localtime_r(&when, &tm))
+    return "";
+  std::string buf(64 + format.size() * 4, '\0');
+  buf.resize(strftime(buf.data(), buf.size(), format.c_str(), &tm));
+  return buf;
+}
+
 // Text of one value of `type` stored at `data` (which holds at least
-// type.size bytes). Symbolizing kinds print their raw number for now.
-std::string value_text(const Type &type, const uint8_t *data) {
+// type.size bytes). `indent` is the indent of stack frames.
+// symbolic(): the kernel's name for the number, from the table the value
+// carries in its top byte (runtime/symbols.h); the number if none applies.
+std::string symbolic_text(const Type &type, const uint8_t *data) {
+  uint64_t encoded = load_u64(data);
+  if (!type.symbols)
+    return std::to_string(encoded & kSymbolValueMask);
+  return type.symbols->render(encoded);
+}
+
+std::string value_text(const Type &type, const uint8_t *data,
+                       int indent = kValueStackIndent) {
   switch (type.kind) {
   case TypeKind::None:
     return "";
@@ -121,22 +237,30 @@ std::string value_text(const Type &type, const uint8_t *data) {
     for (size_t i = 0; i < type.fields.size(); ++i) {
       if (i)
         out += ", ";
-      out += value_text(type.fields[i], data + type.offsets[i]);
+      out += value_text(type.fields[i], data + type.offsets[i], indent);
     }
     return out + ")";
   }
   case TypeKind::Inet:
     return inet_text(type, data);
   case TypeKind::Pointer:
-  case TypeKind::Ksym:
-  case TypeKind::Usym:
     return fmt::format("0x{:x}", load_u64(data));
+  case TypeKind::Ksym:
+    return ksym_text(data);
+  case TypeKind::Usym:
+    return usym_text(data);
   case TypeKind::KStack:
   case TypeKind::UStack:
+    return stack_text(type, data, indent);
   case TypeKind::Username:
-    return std::to_string(load_u64(data));
+    return username_text(data);
+  case TypeKind::Timestamp:
+    return timestamp_text(type, data);
+  case TypeKind::Symbolic:
+    return symbolic_text(type, data);
+  default:
+    return "";
   }
-  return "";
 }
 
 std::string json_escape(const std::string &text) {
@@ -214,7 +338,7 @@ template <typename T> std::string snprintf_one(const std::string &spec, T v) {
 // printf
 
 PrintfFormatter::PrintfFormatter(const PrintfDesc &desc)
-    : args_(fields_of(desc.args)) {
+    : args_(fields_of(desc.args)), action_(desc.action) {
   const std::string &f = desc.format;
   std::string literal;
   size_t next_arg = 0;
@@ -378,7 +502,28 @@ std::string PrintfFormatter::format(const uint8_t *payload, size_t len) const {
       break;
     }
   }
+  if (action_ == PrintfAction::Cat)
+    return file_contents(out);
   return out;
+}
+
+std::string PrintfFormatter::file_contents(const std::string &path) {
+  // bpftrace's max_cat_bytes: cat() is for small /proc and /sys files.
+  constexpr size_t kMaxCatBytes = 10240;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "ERROR: failed to open file '" << path
+              << "': " << strerror(errno) << std::endl;
+    return "";
+  }
+  std::string text(kMaxCatBytes, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+void set_stack_reader(StackReader reader) {
+  stack_reader() = std::move(reader);
 }
 
 std::string format_printf(const PrintfDesc &desc, const uint8_t *payload,
@@ -414,9 +559,18 @@ std::vector<uint8_t> merge_percpu(const MapDesc &map, const uint8_t *values,
   if (ncpus == 0)
     return merged;
   switch (map.agg) {
-  case AggKind::None:
-    memcpy(merged.data(), values, size);
+  case AggKind::None: {
+    // A per-CPU variable (e.g. @last[cpu] = ...) is written on one CPU:
+    // show the first copy that was written, else CPU 0's zeros.
+    for (size_t cpu = 0; cpu < ncpus; ++cpu) {
+      const uint8_t *copy = values + cpu * stride;
+      if (std::any_of(copy, copy + size, [](uint8_t b) { return b != 0; })) {
+        memcpy(merged.data(), copy, size);
+        break;
+      }
+    }
     break;
+  }
   case AggKind::Count:
   case AggKind::Sum:
   case AggKind::Hist:
@@ -514,11 +668,17 @@ int64_t average(const MapRow &row) {
 std::vector<MapRow> make_rows(const MapDesc &map,
                               std::vector<MapEntry> entries) {
   std::vector<MapRow> rows;
+  bool array = map.storage == MapStorage::Array ||
+               map.storage == MapStorage::PercpuArray;
   if (!is_histogram(map)) {
     uint32_t key_size = user_key_size(map);
     for (auto &entry : entries) {
       if (entry.value.size() < map.bpf_value_size() ||
           entry.key.size() < key_size)
+        continue;
+      // Every slot of an array map exists: print only those written to.
+      if (array && std::all_of(entry.value.begin(), entry.value.end(),
+                               [](uint8_t b) { return b == 0; }))
         continue;
       entry.key.resize(key_size); // a scalar map's dummy key is not printed
       rows.push_back({std::move(entry.key), std::move(entry.value), {}});
@@ -551,7 +711,12 @@ bool key_less(const Type &key_type, const std::vector<uint8_t> &a,
     if (offset + type.size > a.size() || offset + type.size > b.size())
       break;
     const uint8_t *pa = a.data() + offset, *pb = b.data() + offset;
-    if (type.is_integer()) {
+    if (type.kind == TypeKind::Symbolic) {
+      // By table, then by number: a table's names list in its order.
+      uint64_t va = load_u64(pa), vb = load_u64(pb);
+      if (va != vb)
+        return va < vb;
+    } else if (type.is_integer()) {
       uint32_t size = std::min(type.size, 8u);
       uint64_t va = load_bits(pa, size), vb = load_bits(pb, size);
       if (va != vb)
@@ -647,8 +812,15 @@ std::string key_text(const MapDesc &map, const std::vector<uint8_t> &key) {
     if (!first)
       out += ", ";
     first = false;
-    if (offset + type.size <= key.size())
-      out += value_text(type, key.data() + offset);
+    if (offset + type.size > key.size())
+      continue;
+    // bpftrace prints integer keys as signed 64-bit numbers whatever their
+    // type: @[(uint64)-7] shows as @[-7].
+    if (type.is_integer())
+      out += std::to_string(
+          static_cast<int64_t>(load_integer(type, key.data() + offset)));
+    else
+      out += value_text(type, key.data() + offset, kKeyStackIndent);
   }
   return out + "]";
 }
@@ -892,6 +1064,10 @@ public:
     out_ << format_map(map, std::move(entries), args);
   }
   void end_of_run() override { out_ << "\n\n"; }
+  void lost_events(uint64_t count) override {
+    out_ << "Lost " << count << " events\n";
+  }
+  void diagnostic(const Diagnostic &) override {}
   void flush() override { out_.flush(); }
 
 private:
@@ -951,6 +1127,22 @@ public:
   }
   // bpftrace prints the two blank lines in JSON mode too.
   void end_of_run() override { out_ << "\n\n"; }
+  void lost_events(uint64_t count) override {
+    out_ << "{\"type\": \"lost_events\", \"data\": {\"events\": " << count
+         << "}}\n";
+  }
+  // {"type": "error", "data": {"message": ..., "line": L, "column": C,
+  //  "hints": [...]}} (line and column 0 when there is no location).
+  void diagnostic(const Diagnostic &d) override {
+    out_ << "{\"type\": \""
+         << (d.severity == Severity::Error ? "error" : "warning")
+         << "\", \"data\": {\"message\": \"" << json_escape(d.message)
+         << "\", \"line\": " << d.range.begin.line
+         << ", \"column\": " << d.range.begin.column << ", \"hints\": [";
+    for (size_t i = 0; i < d.hints.size(); ++i)
+      out_ << (i ? ", " : "") << "\"" << json_escape(d.hints[i]) << "\"";
+    out_ << "]}}\n";
+  }
   void flush() override { out_.flush(); }
 
 private:

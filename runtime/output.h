@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -43,6 +44,10 @@ public:
   std::string format(const uint8_t *payload, size_t len) const;
 
 private:
+  // cat(): the file named by the formatted text, or "" after reporting why
+  // it cannot be read on stderr (as bpftrace does).
+  static std::string file_contents(const std::string &path);
+
   enum class Length : uint8_t { None, HH, H, L, LL, J, Z, T };
   struct Piece {
     std::string literal; // text printed before the conversion
@@ -53,6 +58,7 @@ private:
   };
   std::vector<Piece> pieces_;
   std::vector<std::pair<Type, uint32_t>> args_; // type and payload offset
+  PrintfAction action_ = PrintfAction::Print;
 };
 
 // One-shot convenience wrapper around PrintfFormatter.
@@ -77,7 +83,8 @@ struct MapEntry {
 // bpf_map_lookup_elem() fills for per-CPU maps):
 //   count/sum/hist/lhist: sum; min/max: min/max over the CPUs whose `set`
 //   flag is non-zero ({0, 0} when none is); avg/stats: sum of {sum, count};
-//   plain values: CPU 0's copy.
+//   plain values (per-CPU variables): the first CPU's copy that is not all
+//   zeros, else zeros.
 std::vector<uint8_t> merge_percpu(const MapDesc &map, const uint8_t *values,
                                   size_t ncpus);
 
@@ -99,8 +106,19 @@ std::string format_map(const MapDesc &map, std::vector<MapEntry> entries,
                        MapPrintArgs args = {});
 
 // A single value as print(value) shows it (no trailing newline): integers
-// in decimal, strings up to their NUL, tuples as "(1, abc)".
+// in decimal, strings up to their NUL, tuples as "(1, abc)", addresses as
+// symbols, stacks as one indented frame per line, uids as user names,
+// strftime() values as local time.
 std::string format_value(const Type &type, const uint8_t *data, size_t len);
+
+// Reads the frames (innermost first) of stack `id` from the program's stack
+// map of `limit`-frame stacks; false when the stack is not there. The
+// runtime installs one once the BPF object is loaded (language_support.h)
+// and removes it (empty function) before closing the object; without one,
+// stacks print no frames.
+using StackReader =
+    std::function<bool(uint32_t limit, int64_t id, std::vector<uint64_t> &)>;
+void set_stack_reader(StackReader reader);
 
 // time(format): strftime() of `when` in local time. An empty format means
 // bpftrace's default "%H:%M:%S\n".
@@ -131,6 +149,12 @@ public:
                    MapPrintArgs args) = 0;
   // Printed once after END ran, before the maps are printed at exit.
   virtual void end_of_run() = 0;
+  // "Lost N events": records the ring buffer had no room for.
+  virtual void lost_events(uint64_t count) = 0;
+  // A runtime error or warning. Text output prints nothing (diagnostics go
+  // to stderr); JSON output adds an "error"/"warning" record with the
+  // message, its script location and hints.
+  virtual void diagnostic(const Diagnostic &d) = 0;
   virtual void flush() = 0;
 };
 

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "frontend/diagnostics.h"
+#include "symbols.h"
 #include "types.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,13 +36,31 @@ struct ProbeDesc {
   ProbeKind kind = ProbeKind::Begin;
   std::string program_name; // function symbol in the ELF
   std::string display;      // "tracepoint:syscalls:sys_enter_openat"
-  std::string target;       // tracepoint "cat:name", function, path, event
-  std::string function;     // uprobe symbol
+  std::string target;       // tracepoint "cat:name", raw tracepoint, perf
+                            // event, uprobe binary path, kernel module of a
+                            // kprobe/fentry ("" for vmlinux)
+  std::string function;     // kprobe/fentry/uprobe function or symbol
   uint64_t offset = 0;      // kprobe/uprobe +OFF
   uint64_t period = 0;      // interval/profile: ns; software/hardware: count
   uint64_t frequency = 0;   // profile:hz:N
   SourceRange range;        // the attach point in the script
   size_t probe_index = 0;   // which probe block (several attach points share)
+  // kprobe <-> fentry (kretprobe <-> fexit) twin of the ProbeDesc right
+  // before it, for the same function: the runtime loads and attaches it only
+  // when that one cannot be loaded or attached.
+  bool fallback = false;
+};
+
+// An attach point the compiler built no program for (a missing tracepoint
+// whose fields the probe reads). The probe still runs on its other attach
+// points; the runtime reports this one with -v, or fails when the probe has
+// nothing else.
+struct SkippedAttachPoint {
+  std::string display; // "tracepoint:xen:xen_mc_entry"
+  SourceRange range;
+  size_t probe_index = 0;
+  std::string reason;
+  std::vector<std::string> hints;
 };
 
 // How a map's values are combined and printed.
@@ -89,10 +109,24 @@ struct EventHeader {
   uint32_t id;
 };
 
+// What user space does with a printf record's formatted text.
+enum class PrintfAction : uint8_t {
+  Print, // printf() and join(): print it
+  Cat,   // cat(): it names a file; print the file's contents
+};
+
 struct PrintfDesc {
   std::string format; // the user's format string, escapes already decoded
   Type args;          // tuple of the arguments as stored in the record
   SourceRange range;
+  PrintfAction action = PrintfAction::Print;
+};
+
+// A BPF_MAP_TYPE_STACK_TRACE map holding stacks of up to `limit` frames
+// (kstack/ustack values name their map by that limit).
+struct StackMapDesc {
+  std::string elf_name;
+  uint32_t limit = 0;
 };
 
 struct CompiledProgram {
@@ -102,8 +136,22 @@ struct CompiledProgram {
   std::vector<PrintfDesc> printfs;
   std::vector<Type> print_values; // print(value) payload types
   std::vector<std::string> time_formats;
+  // Name tables of symbolic() values (the same object their Types share).
+  std::shared_ptr<const SymbolTables> symbol_tables;
+  std::vector<SkippedAttachPoint> skipped;
   std::string ringbuf_name = "ringbuf"; // ELF name of the output ring buffer
+  // Per-CPU u64 array (one slot) counting records the ring buffer had no
+  // room for; the runtime reports them as lost events.
+  std::string lost_events_name = "lost_events";
   uint32_t ringbuf_size = 1 << 20;
+  // Language state the runtime sets up after loading (language_support.h).
+  std::vector<StackMapDesc> stack_maps;
+  // u64 array, one slot: the CLOCK_MONOTONIC time `elapsed` counts from.
+  // Empty when the program does not use elapsed.
+  std::string elapsed_map;
+  // Per-CPU u64 array indexed like `maps`: updates the kernel refused
+  // (map full). Empty when the program has no maps.
+  std::string dropped_updates_map;
 };
 
 } // namespace hvt

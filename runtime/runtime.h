@@ -5,43 +5,62 @@
 #include "frontend/diagnostics.h"
 #include "output.h"
 #include "program.h"
+#include "verifier.h"
 
+#include <functional>
 #include <iostream>
 
 namespace hvt {
 
+class ChildProcess;
+
+// -B: when program output reaches the output stream.
+enum class Buffering {
+  None, // every record is written at once
+  Line, // complete records are written after each batch of events
+  Full, // written when the stream's buffer fills, and at exit
+};
+
 struct RunOptions {
-  bool verbose = false; // libbpf's own log (incl. verifier logs) on `err`
+  bool verbose = false; // libbpf's log, skipped attach points, fallbacks
   bool quiet = false;   // no "Attaching N probes..."
   bool dry_run = false; // load into the verifier only: nothing attaches or runs
   OutputFormat format = OutputFormat::Text;
+  Buffering buffering = Buffering::Line;
   std::ostream *out = &std::cout; // program output
-  std::ostream *err = &std::cerr; // verbose libbpf log only
+  std::ostream *err = &std::cerr; // libbpf's log (-v), full-map warnings
+  // -d verifier: every program's verifier log is written here.
+  std::ostream *verifier_log = nullptr;
+  // -p PID: uprobes attach to this process only, and the run ends when it
+  // exits (the compiler filters the other probes on it).
+  int pid = 0;
+  // -c CMD: released once every probe is attached; the run ends when it
+  // exits.
+  ChildProcess *child = nullptr;
+  // Warnings (-v notes on skipped attach points and fallbacks) as they
+  // happen. When unset they are added to `diags` like errors.
+  std::function<void(const Diagnostic &)> on_warning;
 };
 
 // Loads the program's BPF object, runs the BEGIN programs, attaches every
-// other probe, prints "Attaching N probes..." and then prints what the programs
-// send until one calls exit() or the process gets SIGINT/SIGTERM. Then it
-// detaches, runs END, prints every map (bpftrace's exit output) and frees
-// everything.
+// other probe, prints "Attaching N probes..." and then prints what the
+// programs send until one calls exit(), the process gets SIGINT/SIGTERM, or
+// the -p/-c process exits. Then it detaches, runs END, prints every map
+// (bpftrace's exit output) and frees everything.
 //
-// Returns the process exit code: 0 on success, 1 on error. Load and attach
-// errors are added to `diags` at the failing probe's ProbeDesc::range (or
-// the map's MapDesc::range); nothing is printed for them here.
+// kprobe/kretprobe and fentry/fexit fall back to each other when the kernel
+// refuses one kind. A probe whose attach points partly fail still runs;
+// only a probe with nothing attached is an error.
 //
-// SIGINT and SIGTERM handlers and libbpf's print callback are installed for
-// the duration of the call and restored afterwards, so one program runs at a
-// time per process.
+// Returns the process exit code: 0 on success (also when the output stream
+// is closed, as by `| head`), 1 on error. Load and attach errors are added
+// to `diags` at the failing probe's ProbeDesc::range (or the map's
+// MapDesc::range); nothing is printed for them here.
+//
+// SIGINT, SIGTERM and SIGPIPE handling and libbpf's print callback are
+// installed for the duration of the call and restored afterwards, so one
+// program runs at a time per process. A second SIGINT/SIGTERM exits at once.
 int run_program(const CompiledProgram &program, const RunOptions &options,
                 Diagnostics &diags);
-
-// The message of a verifier log worth showing: the last line that is not
-// bookkeeping ("processed N insns ...", "verification time ..."), and the
-// instruction line right before it if there is one. Exposed for tests.
-struct VerifierSummary {
-  std::string error;       // "R1 invalid mem access 'scalar'"
-  std::string instruction; // "5: (79) r1 = *(u64 *)(r1 +0)" or ""
-};
-VerifierSummary summarize_verifier_log(const std::string &log);
 
 } // namespace hvt

@@ -24,6 +24,12 @@ Type Type::of_kind(TypeKind kind, uint32_t size) {
   return t;
 }
 
+Type Type::symbolic(std::shared_ptr<const SymbolTables> symbols) {
+  Type t = of_kind(TypeKind::Symbolic, 8);
+  t.symbols = std::move(symbols);
+  return t;
+}
+
 uint32_t Type::alignment() const {
   switch (kind) {
   case TypeKind::Integer:
@@ -78,6 +84,10 @@ std::string Type::name() const {
     return "inet";
   case TypeKind::Pointer:
     return "pointer";
+  case TypeKind::Symbolic:
+    return "symbolic";
+  case TypeKind::Timestamp:
+    return "timestamp";
   }
   return "?";
 }

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace hvt {
+
+struct SymbolTables; // symbols.h
 
 enum class TypeKind : uint8_t {
   None,      // no value (statements, void calls)
@@ -21,7 +24,26 @@ enum class TypeKind : uint8_t {
   Username,  // uid printed as user name
   Inet,      // ntop(): family + 16 address bytes
   Pointer,   // context pointer (args, curtask): only in probes
+  Symbolic,  // symbolic(): a number printed with a kernel name table
+  Timestamp, // strftime(): nanoseconds since boot + the format, printed as
+             // local time
 };
+
+// Layouts of the values whose text user space computes: codegen writes
+// them, runtime/output.cpp reads them. Little-endian, 8-byte aligned.
+//   KStack     {int64 stack id, uint32 frame limit, uint8 StackMode, pad}
+//   UStack     KStack's 16 bytes, then {uint64 pid}
+//   Usym       {uint64 address, uint64 pid}
+//   Inet       {uint64 address family, uint8 address[16]}
+//   Timestamp  {uint64 nanoseconds since boot, char strftime format[]}
+// A stack id is the key of the stack in the stack map holding `limit`-frame
+// stacks; a negative id (the stack could not be stored) prints no frames.
+enum class StackMode : uint8_t { Bpftrace, Perf, Raw };
+constexpr uint32_t kKStackSize = 16;
+constexpr uint32_t kUStackSize = 24;
+constexpr uint32_t kUsymSize = 16;
+constexpr uint32_t kInetSize = 24;
+constexpr uint32_t kDefaultStackLimit = 127; // bpftrace's default depth
 
 struct Type {
   TypeKind kind = TypeKind::None;
@@ -29,6 +51,9 @@ struct Type {
   bool is_signed = false;
   std::vector<Type> fields;      // Tuple only
   std::vector<uint32_t> offsets; // Tuple only, parallel to fields
+  // Symbolic only: the program's name tables (shared by every symbolic value
+  // of one program, so values from different probes can share a map).
+  std::shared_ptr<const SymbolTables> symbols;
 
   static Type none() { return {}; }
   static Type integer(uint32_t bytes, bool is_signed);
@@ -39,6 +64,7 @@ struct Type {
   static Type string(uint32_t bytes);
   static Type tuple(std::vector<Type> fields);
   static Type of_kind(TypeKind kind, uint32_t size);
+  static Type symbolic(std::shared_ptr<const SymbolTables> symbols);
 
   bool is_none() const { return kind == TypeKind::None; }
   bool is_integer() const { return kind == TypeKind::Integer; }

@@ -10,7 +10,9 @@ build_packages=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   libcli11-dev libfmt-dev nlohmann-json3-dev
 )
-test_packages=(libgtest-dev bpftool bpftrace)
+# clang-14 and its runtimes (ASan, UBSan, libFuzzer) for the sanitizer and
+# fuzzing stages of tools/test.sh.
+test_packages=(libgtest-dev bpftool bpftrace clang-14 libclang-rt-14-dev)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then

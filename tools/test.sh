@@ -1,10 +1,39 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds everything, and runs every test tier:
-# unit, golden diagnostics, IR checks and kernel runtime tests (as root).
+# Installs what the tests need, builds, and runs every test tier in three
+# stages, each ending with ctest's summary:
+#   1. main build (build-test): unit, golden diagnostics, IR checks, bad
+#      input, fuzz replay and the kernel runtime tests (as root);
+#   2. sanitizers (build-asan): clang with AddressSanitizer and
+#      UndefinedBehaviorSanitizer runs the same tests except those that load
+#      programs into the kernel (labels kernel and runtime): stage 1 runs
+#      them, and under ASan they take several times as long without
+#      reaching more of the compiler;
+#   3. fuzzing: compile_fuzzer from stage 2 for HVT_FUZZ_SECONDS (default
+#      120) on the seed corpus; a crash fails the stage and is saved in
+#      build-asan/tests/fuzz/fuzz-work/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --test
+fuzz_seconds=${HVT_FUZZ_SECONDS:-120}
+
+stage_start=$SECONDS
+stage() {
+  printf '\n=== hvt tests, stage %s (previous stage: %d s)\n' "$1" \
+    $((SECONDS - stage_start))
+  stage_start=$SECONDS
+}
+
+stage "1/3: main build"
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVT_BUILD_TESTS=ON >/dev/null
 cmake --build build-test
-cd build-test
-ctest --output-on-failure --timeout 300 -j2
+(cd build-test && ctest --output-on-failure --timeout 300 -j2)
+
+stage "2/3: sanitizers (ASan + UBSan; kernel and runtime tests skipped, see stage 1)"
+tests/fuzz/configure_sanitizer_build.sh build-asan -DHVT_FUZZ_SECONDS="$fuzz_seconds"
+cmake --build build-asan
+(cd build-asan && ctest --output-on-failure --timeout 600 -j2 -LE '^(kernel|runtime|fuzzing)$')
+
+stage "3/3: fuzzing for ${fuzz_seconds} s"
+tests/fuzz/refresh_corpus.py --check ||
+  echo "(the fuzz seed corpus lags the tests; fuzzing with what it has)"
+(cd build-asan && ctest --output-on-failure -L '^fuzzing$')

@@ -1,4 +1,5 @@
 // LLVM module -> optimized BPF ELF object, in memory. No clang, no files.
+#include "codegen/bpf_limits.h"
 #include "codegen/codegen.h"
 
 #include <llvm/IR/LLVMContext.h>
@@ -70,10 +71,11 @@ bool emit(llvm::Module &module, llvm::TargetMachine &machine,
   return true;
 }
 
-} // namespace
-
-bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
-                     CompiledProgram &compiled, Diagnostics &diags) {
+// Optimizes, checks BPF's limits and emits. `program` (may be null) only
+// sharpens the ranges of limit diagnostics.
+bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
+                         const ast::Program *program,
+                         CompiledProgram &compiled, Diagnostics &diags) {
   std::string error;
   auto machine = bpf_target_machine(error);
   if (!machine) {
@@ -99,11 +101,16 @@ bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
     llvm::raw_os_ostream os(*options.dump_ir_optimized);
     module.print(os, nullptr);
   }
+  if (!check_stack_usage(module, compiled, program, diags))
+    return false;
+
+  BackendDiagnostics backend(module.getContext());
   if (options.dump_asm) {
     // Emitting consumes the module's codegen state; use a clone.
     llvm::SmallVector<char, 0> text;
     auto clone = llvm::CloneModule(module);
-    if (emit(*clone, *machine, llvm::CodeGenFileType::AssemblyFile, text))
+    if (emit(*clone, *machine, llvm::CodeGenFileType::AssemblyFile, text) &&
+        backend.problems().empty())
       *options.dump_asm << std::string_view(text.data(), text.size());
   }
   llvm::SmallVector<char, 0> object;
@@ -111,8 +118,17 @@ bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
     diags.error({}, "internal error: LLVM cannot emit a BPF object");
     return false;
   }
+  if (!backend.report(compiled, program, diags))
+    return false;
   compiled.elf.assign(object.begin(), object.end());
-  return true;
+  return check_program_sizes(compiled.elf, compiled, diags);
+}
+
+} // namespace
+
+bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
+                     CompiledProgram &compiled, Diagnostics &diags) {
+  return emit_checked_object(module, options, nullptr, compiled, diags);
 }
 
 std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
@@ -123,7 +139,7 @@ std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
   llvm::LLVMContext context;
   CompiledProgram compiled;
   auto module = generate_ir(context, program, semantic, source, compiled);
-  if (!emit_bpf_object(*module, options, compiled, diags))
+  if (!emit_checked_object(*module, options, &program, compiled, diags))
     return std::nullopt;
   return compiled;
 }

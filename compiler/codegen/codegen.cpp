@@ -15,6 +15,9 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <linux/bpf.h>
+#include <sys/socket.h>
+
+#include "symbolizer.h"
 
 #include <map>
 
@@ -42,7 +45,48 @@ enum Helper : int64_t {
   kProbeReadKernelStr = BPF_FUNC_probe_read_kernel_str,
   kProbeReadUserStr = BPF_FUNC_probe_read_user_str,
   kRingbufOutput = BPF_FUNC_ringbuf_output,
+  kRingbufReserve = BPF_FUNC_ringbuf_reserve,
+  kRingbufSubmit = BPF_FUNC_ringbuf_submit,
+  kGetStackId = BPF_FUNC_get_stackid,
+  kGetFuncIp = BPF_FUNC_get_func_ip,
+  kMapLookupPercpu = BPF_FUNC_map_lookup_percpu_elem,
+  kForEachMapElem = BPF_FUNC_for_each_map_elem,
+  // Pointers whose address space is unknown (tracepoint and argN values can
+  // be user or kernel pointers): the compat helpers pick by address on
+  // x86-64, as bpftrace's probe_read does.
+  kProbeRead = BPF_FUNC_probe_read,
+  kProbeReadStr = BPF_FUNC_probe_read_str,
 };
+
+// Values kept in an i64 SSA value: integers and the 8-byte kinds that only
+// print differently (symbolic() values are handled on their own).
+bool is_scalar(const Type &t) {
+  return t.kind == TypeKind::Integer || t.kind == TypeKind::Ksym ||
+         t.kind == TypeKind::Username || t.kind == TypeKind::Pointer;
+}
+
+// Values that live in an 8-byte-aligned stack buffer and are passed around
+// by pointer.
+bool is_buffer(const Type &t) {
+  switch (t.kind) {
+  case TypeKind::String:
+  case TypeKind::Tuple:
+  case TypeKind::KStack:
+  case TypeKind::UStack:
+  case TypeKind::Usym:
+  case TypeKind::Inet:
+  case TypeKind::Timestamp:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// x86-64 struct pt_regs offset of the instruction pointer.
+constexpr int64_t kPtRegsIp = 128;
+
+// Larger printf records are built in the ring buffer, not on the stack.
+constexpr uint32_t kMaxStackRecord = 128;
 
 // x86-64 struct pt_regs offsets: arguments in di, si, dx, cx, r8, r9.
 constexpr int64_t kPtRegsArg[] = {112, 104, 96, 88, 72, 64};
@@ -129,6 +173,8 @@ public:
     emit_license();
     ringbuf_ = define_map_global(out_.ringbuf_name, BPF_MAP_TYPE_RINGBUF,
                                  out_.ringbuf_size, 0, 0);
+    lost_events_ = define_map_global(out_.lost_events_name,
+                                     BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8);
     for (const auto &map : semantic_.maps) {
       MapDesc desc = map;
       desc.elf_name = "m_" + sanitize(map.name == "@" ? "@anon" : map.name.substr(1));
@@ -138,7 +184,14 @@ public:
           desc.elf_name, map_type_of(desc), desc.max_entries,
           desc.bpf_key_size(), desc.bpf_value_size());
       map_indices_[map.name] = out_.maps.size();
+      global_indices_[map_globals_[map.name]] = out_.maps.size();
       out_.maps.push_back(std::move(desc));
+    }
+    if (!out_.maps.empty()) {
+      out_.dropped_updates_map = "dropped_updates";
+      dropped_updates_ =
+          define_map_global(out_.dropped_updates_map, BPF_MAP_TYPE_PERCPU_ARRAY,
+                            out_.maps.size(), 4, 8);
     }
     for (size_t p = 0; p < program_.probes.size(); ++p) {
       const auto &info = semantic_.probes[p];
@@ -251,6 +304,24 @@ private:
     variables_.clear();
     loops_.clear();
 
+    // --- probes/runtime hook: -p PID -------------------------------------
+    // Every probe but BEGIN, END and interval (which fires on whatever task
+    // a CPU runs) fires for the target process only.
+    if (semantic_.options.target_pid && desc.kind != ProbeKind::Begin &&
+        desc.kind != ProbeKind::End && desc.kind != ProbeKind::Interval) {
+      Value *tgid =
+          b_.CreateLShr(call_helper(kPidTgid, b_.getInt64Ty(), {}), 32);
+      auto *mine = BasicBlock::Create(ctx_, "target_pid", function_);
+      auto *other = BasicBlock::Create(ctx_, "other_pid", function_);
+      b_.CreateCondBr(
+          b_.CreateICmpEQ(tgid, b_.getInt64(semantic_.options.target_pid)),
+          mine, other);
+      b_.SetInsertPoint(other);
+      b_.CreateRet(b_.getInt64(0));
+      b_.SetInsertPoint(mine);
+    }
+    // --- end of hook ------------------------------------------------------
+
     if (probe.predicate) {
       Value *cond = to_bool(gen(*probe.predicate));
       auto *body = BasicBlock::Create(ctx_, "body", function_);
@@ -280,7 +351,18 @@ private:
       types.push_back(arg->getType());
     auto *fn_type = llvm::FunctionType::get(ret, types, false);
     auto *callee = b_.CreateIntToPtr(b_.getInt64(id), b_.getPtrTy());
-    return b_.CreateCall(fn_type, callee, args);
+    auto *call = b_.CreateCall(fn_type, callee, args);
+    // --- performance: helpers whose result cannot change while a program
+    // runs (its task, CPU, credentials, cgroup) touch no memory as far as
+    // LLVM is concerned, so it computes `tid` once per program, not once per
+    // use.
+    if (id == kPidTgid || id == kUidGid || id == kSmpProcessorId ||
+        id == kCurrentTask || id == kCgroupId) {
+      call->setDoesNotAccessMemory();
+      call->setDoesNotThrow();
+      call->addFnAttr(llvm::Attribute::WillReturn);
+    }
+    return call;
   }
 
   // Stack buffers live in the entry block so LLVM can fold and reuse them.
@@ -318,12 +400,12 @@ private:
       for (size_t i = 0; i < to.fields.size(); ++i) {
         const Type &src_field = from.fields[i];
         Value *src = offset_ptr(value, from.offsets[i]);
-        Value *field = src_field.is_integer() ? load_int(src, src_field) : src;
+        Value *field = is_scalar(src_field) ? load_int(src, src_field) : src;
         store_value(offset_ptr(dst, to.offsets[i]), to.fields[i], field, src_field);
       }
       return;
     }
-    if (to.is_string() || to.is_tuple()) {
+    if (is_buffer(to)) {
       uint32_t copy = std::min(to.size, from.size);
       b_.CreateMemCpy(dst, llvm::MaybeAlign(8), value, llvm::MaybeAlign(8), copy);
       if (to.size > copy)
@@ -331,6 +413,11 @@ private:
                         llvm::MaybeAlign(8));
       return;
     }
+    // Word-sized kinds (symbolic, ksym) may come as a value or, read back
+    // from a variable, map or tuple, in memory.
+    if (value->getType()->isPointerTy())
+      value = b_.CreateLoad(b_.getIntNTy(std::max<uint32_t>(from.size, 1) * 8),
+                            value);
     llvm::Type *int_type = b_.getIntNTy(std::max<uint32_t>(to.size, 1) * 8);
     b_.CreateStore(b_.CreateIntCast(value, int_type, from.is_signed), dst);
   }
@@ -438,8 +525,8 @@ private:
     auto it = variables_.find(var.name);
     if (it != variables_.end())
       return it->second;
-    Value *slot = type.is_integer() ? stack_slot(var.name.c_str())
-                                    : stack_buffer(type.size, var.name.c_str());
+    Value *slot = is_scalar(type) ? stack_slot(var.name.c_str())
+                                  : stack_buffer(type.size, var.name.c_str());
     variables_[var.name] = slot;
     return slot;
   }
@@ -492,7 +579,32 @@ private:
   }
 
   void update(llvm::GlobalVariable *map, Value *key, Value *value) {
-    call_helper(kMapUpdate, b_.getInt64Ty(), {map, key, value, b_.getInt64(BPF_ANY)});
+    Value *rc = call_helper(kMapUpdate, b_.getInt64Ty(),
+                            {map, key, value, b_.getInt64(BPF_ANY)});
+    count_dropped_update(map, rc);
+  }
+
+  // A refused update (the map is full) counts in the map's slot of the
+  // per-CPU dropped_updates array; the runtime warns about it at exit.
+  void count_dropped_update(llvm::GlobalVariable *map, Value *rc) {
+    auto it = global_indices_.find(map);
+    if (it == global_indices_.end() || !dropped_updates_)
+      return;
+    auto *dropped = BasicBlock::Create(ctx_, "update.dropped", function_);
+    auto *done = BasicBlock::Create(ctx_, "update.done", function_);
+    b_.CreateCondBr(b_.CreateICmpSLT(rc, b_.getInt64(0)), dropped, done);
+    b_.SetInsertPoint(dropped);
+    Value *key = stack_buffer(4, "dropped_key");
+    b_.CreateStore(b_.getInt32(it->second), key);
+    Value *slot = lookup(dropped_updates_, key);
+    auto *found = BasicBlock::Create(ctx_, "update.count", function_);
+    b_.CreateCondBr(b_.CreateIsNull(slot), done, found);
+    b_.SetInsertPoint(found);
+    b_.CreateStore(
+        b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), slot), b_.getInt64(1)),
+        slot);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // if (p = lookup(key)) on_found(p) else on_missing()
@@ -513,9 +625,9 @@ private:
     b_.SetInsertPoint(done);
   }
 
-  // Adds `delta` to the u64 at offset `field` of the value for `key`, or
-  // creates the entry from `initial` (a buffer of the value's size).
-  void add_or_insert(llvm::GlobalVariable *map, Value *key, Value *initial,
+  // Adds each delta to the u64 at its offset in the value for `key`, or
+  // creates the entry with the deltas as its fields.
+  void add_or_insert(llvm::GlobalVariable *map, Value *key,
                      std::vector<std::pair<uint32_t, Value *>> deltas) {
     lookup_then(
         map, key,
@@ -526,7 +638,13 @@ private:
             b_.CreateStore(b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), slot), delta), slot);
           }
         },
-        [&] { update(map, key, initial); });
+        [&] {
+          // --- performance: the new entry is built only on this (rare) path.
+          Value *initial = stack_buffer(8 * deltas.size(), "init");
+          for (auto &[offset, delta] : deltas)
+            b_.CreateStore(delta, offset_ptr(initial, offset));
+          update(map, key, initial);
+        });
   }
 
   void gen_map_assign(const ast::AssignMap &s) {
@@ -549,8 +667,8 @@ private:
       update(global, key, buf);
       return;
     }
-    Value *buf = desc.value.is_integer() ? stack_slot("val")
-                                         : stack_buffer(desc.value.size, "val");
+    Value *buf = is_scalar(desc.value) ? stack_slot("val")
+                                       : stack_buffer(desc.value.size, "val");
     store_value(buf, desc.value, value, s.value->type);
     update(global, key, buf);
   }
@@ -565,16 +683,36 @@ private:
   }
 
   Value *hist_bucket(Value *v) {
-    // 0: negative, 1: zero, i >= 2: 2^(i-2) <= v < 2^(i-1).
-    Value *is_neg = b_.CreateICmpSLT(v, b_.getInt64(0));
-    Value *is_zero = b_.CreateICmpEQ(v, b_.getInt64(0));
-    auto *ctlz = llvm::Intrinsic::getDeclaration(module_.get(), llvm::Intrinsic::ctlz,
-                                                 {b_.getInt64Ty()});
-    Value *lz = b_.CreateCall(ctlz, {v, b_.getFalse()});
-    Value *log2 = b_.CreateSub(b_.getInt64(63), lz);
-    Value *bucket = b_.CreateAdd(log2, b_.getInt64(2));
-    bucket = b_.CreateSelect(is_zero, b_.getInt64(1), bucket);
-    return b_.CreateSelect(is_neg, b_.getInt64(0), bucket);
+    // 0: negative, 1: zero, i >= 2: 2^(i-2) <= v < 2^(i-1), i.e.
+    // 2 + floor(log2(v)).
+    // --- performance: the log2 of positive values only, by a binary search
+    // over the bits (the libbpf-tools idiom). BPF has no clz instruction and
+    // LLVM expands ctlz into a popcount with 64-bit constants, which is
+    // longer, and computing it before the sign and zero tests keeps more
+    // values live.
+    auto *positive = BasicBlock::Create(ctx_, "hist.log2", function_);
+    auto *done = BasicBlock::Create(ctx_, "hist.bucket", function_);
+    BasicBlock *start = b_.GetInsertBlock();
+    Value *small = b_.CreateSelect(b_.CreateICmpSLT(v, b_.getInt64(0)),
+                                   b_.getInt64(0), b_.getInt64(1));
+    b_.CreateCondBr(b_.CreateICmpSGT(v, b_.getInt64(0)), positive, done);
+    b_.SetInsertPoint(positive);
+    Value *x = v;
+    Value *log2 = b_.getInt64(0);
+    for (uint64_t shift : {32, 16, 8, 4, 2}) {
+      Value *big = b_.CreateICmpUGT(x, b_.getInt64((uint64_t{1} << shift) - 1));
+      Value *step = b_.CreateSelect(big, b_.getInt64(shift), b_.getInt64(0));
+      x = b_.CreateLShr(x, step);
+      log2 = b_.CreateOr(log2, step);
+    }
+    log2 = b_.CreateOr(log2, b_.CreateLShr(x, 1)); // x is 1, 2 or 3 here
+    Value *large = b_.CreateAdd(log2, b_.getInt64(2));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    auto *bucket = b_.CreatePHI(b_.getInt64Ty(), 2);
+    bucket->addIncoming(small, start);
+    bucket->addIncoming(large, positive);
+    return bucket;
   }
 
   Value *lhist_bucket(Value *v, const MapDesc &desc) {
@@ -597,17 +735,12 @@ private:
     case AggKind::Count:
     case AggKind::Sum: {
       Value *delta = arg ? arg : b_.getInt64(1);
-      Value *init = stack_slot("init");
-      b_.CreateStore(delta, init);
-      add_or_insert(global, key, init, {{0, delta}});
+      add_or_insert(global, key, {{0, delta}});
       return;
     }
     case AggKind::Avg:
     case AggKind::Stats: {
-      Value *init = stack_buffer(16, "init");
-      b_.CreateStore(arg, init);
-      b_.CreateStore(b_.getInt64(1), offset_ptr(init, 8));
-      add_or_insert(global, key, init, {{0, arg}, {8, b_.getInt64(1)}});
+      add_or_insert(global, key, {{0, arg}, {8, b_.getInt64(1)}});
       return;
     }
     case AggKind::Min:
@@ -639,9 +772,7 @@ private:
                                                 : lhist_bucket(arg, desc);
       uint32_t user = desc.key.is_none() ? 0 : desc.key.size;
       b_.CreateStore(bucket, offset_ptr(key, user));
-      Value *init = stack_slot("init");
-      b_.CreateStore(b_.getInt64(1), init);
-      add_or_insert(global, key, init, {{0, b_.getInt64(1)}});
+      add_or_insert(global, key, {{0, b_.getInt64(1)}});
       return;
     }
     case AggKind::None:
@@ -654,7 +785,9 @@ private:
     const MapDesc &desc = map_desc(map.name);
     auto *global = map_global(map.name);
     Value *key = build_key(map, desc);
-    if (desc.value.is_integer())
+    if (desc.agg != AggKind::None)
+      return read_aggregation(global, key, desc);
+    if (is_scalar(desc.value))
       return read_map_int(global, key);
     Value *buf = stack_buffer(desc.value.size, "read");
     lookup_then(
@@ -665,6 +798,102 @@ private:
         },
         [&] { zero(buf, desc.value.size); });
     return buf;
+  }
+
+  // count/sum/min/max/avg read in a probe: every CPU's copy combined the
+  // way printing combines them, through bpf_map_lookup_percpu_elem() over
+  // the possible CPUs (a missing key reads as 0).
+  Value *read_aggregation(llvm::GlobalVariable *global, Value *key,
+                          const MapDesc &desc) {
+    Value *total = stack_slot("agg.total"); // sum, or min/max so far
+    Value *count = stack_slot("agg.count"); // avg: values; min/max: any set
+    Value *cpu = stack_slot("agg.cpu");
+    b_.CreateStore(b_.getInt64(0), total);
+    b_.CreateStore(b_.getInt64(0), count);
+    b_.CreateStore(b_.getInt64(0), cpu);
+    auto *cond = BasicBlock::Create(ctx_, "agg.cond", function_);
+    auto *body = BasicBlock::Create(ctx_, "agg.body", function_);
+    auto *next = BasicBlock::Create(ctx_, "agg.next", function_);
+    auto *done = BasicBlock::Create(ctx_, "agg.done", function_);
+    b_.CreateBr(cond);
+    b_.SetInsertPoint(cond);
+    Value *index = b_.CreateLoad(b_.getInt64Ty(), cpu);
+    b_.CreateCondBr(b_.CreateICmpULT(index, b_.getInt64(possible_cpus())), body,
+                    done);
+    b_.SetInsertPoint(body);
+    Value *p =
+        call_helper(kMapLookupPercpu, b_.getPtrTy(),
+                    {global, key, b_.CreateTrunc(index, b_.getInt32Ty())});
+    auto *found = BasicBlock::Create(ctx_, "agg.found", function_);
+    b_.CreateCondBr(b_.CreateIsNull(p), next, found);
+    b_.SetInsertPoint(found);
+    Value *value = b_.CreateLoad(b_.getInt64Ty(), p);
+    // avg: {sum, count}; min/max: {value, set}; count/sum: one word.
+    Value *second = desc.bpf_value_size() == 16
+                        ? b_.CreateLoad(b_.getInt64Ty(), offset_ptr(p, 8))
+                        : nullptr;
+    Value *so_far = b_.CreateLoad(b_.getInt64Ty(), total);
+    Value *seen = b_.CreateLoad(b_.getInt64Ty(), count);
+    switch (desc.agg) {
+    case AggKind::Avg:
+      b_.CreateStore(b_.CreateAdd(so_far, value), total);
+      b_.CreateStore(b_.CreateAdd(seen, second), count);
+      break;
+    case AggKind::Min:
+    case AggKind::Max: {
+      bool is_min = desc.agg == AggKind::Min, is_signed = desc.value.is_signed;
+      Value *better = is_min ? (is_signed ? b_.CreateICmpSLT(value, so_far)
+                                          : b_.CreateICmpULT(value, so_far))
+                             : (is_signed ? b_.CreateICmpSGT(value, so_far)
+                                          : b_.CreateICmpUGT(value, so_far));
+      Value *set = b_.CreateICmpNE(second, b_.getInt64(0));
+      Value *first = b_.CreateICmpEQ(seen, b_.getInt64(0));
+      Value *take = b_.CreateAnd(set, b_.CreateOr(first, better));
+      b_.CreateStore(b_.CreateSelect(take, value, so_far), total);
+      b_.CreateStore(b_.CreateSelect(set, b_.getInt64(1), seen), count);
+      break;
+    }
+    default: // count, sum
+      b_.CreateStore(b_.CreateAdd(so_far, value), total);
+      break;
+    }
+    b_.CreateBr(next);
+    b_.SetInsertPoint(next);
+    b_.CreateStore(b_.CreateAdd(index, b_.getInt64(1)), cpu);
+    b_.CreateBr(cond);
+    b_.SetInsertPoint(done);
+    Value *result = b_.CreateLoad(b_.getInt64Ty(), total);
+    if (desc.agg != AggKind::Avg)
+      return result;
+    Value *n = b_.CreateLoad(b_.getInt64Ty(), count);
+    Value *safe =
+        b_.CreateSelect(b_.CreateICmpEQ(n, b_.getInt64(0)), b_.getInt64(1), n);
+    return signed_div_rem(result, safe, true);
+  }
+
+  // The kernel's possible CPUs (per-CPU maps hold one copy for each).
+  static uint64_t possible_cpus() {
+    static const uint64_t count = [] {
+      // "0-3" or "0,2-5": the highest CPU number + 1.
+      FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+      uint64_t highest = 0;
+      if (f) {
+        char text[256] = {};
+        if (fgets(text, sizeof(text), f))
+          for (char *p = text; *p;) {
+            if (!isdigit(static_cast<unsigned char>(*p))) {
+              ++p;
+              continue;
+            }
+            char *end = nullptr;
+            highest = std::max<uint64_t>(highest, strtoull(p, &end, 10));
+            p = end;
+          }
+        fclose(f);
+      }
+      return highest + 1;
+    }();
+    return count;
   }
 
   Value *gen_map_step(const ast::Unary &u, const ast::Map &map) {
@@ -687,30 +916,85 @@ private:
   void emit_event(EventKind kind, uint32_t id, Value *event, uint32_t total_size) {
     b_.CreateStore(b_.getInt32(static_cast<uint32_t>(kind)), event);
     b_.CreateStore(b_.getInt32(id), offset_ptr(event, 4));
-    call_helper(kRingbufOutput, b_.getInt64Ty(),
-                {ringbuf_, event, b_.getInt64(total_size), b_.getInt64(0)});
+    Value *rc =
+        call_helper(kRingbufOutput, b_.getInt64Ty(),
+                    {ringbuf_, event, b_.getInt64(total_size), b_.getInt64(0)});
+    count_lost_event(rc);
   }
 
-  void gen_printf(const ast::Call &call) {
+  // --- probes/runtime hook: lost events -----------------------------------
+  // A record the ring buffer has no room for is counted in the per-CPU
+  // lost_events slot; the runtime prints "Lost N events".
+  void count_lost_event(Value *rc) {
+    auto *lost = BasicBlock::Create(ctx_, "lost", function_);
+    auto *done = BasicBlock::Create(ctx_, "sent", function_);
+    b_.CreateCondBr(b_.CreateICmpNE(rc, b_.getInt64(0)), lost, done);
+    b_.SetInsertPoint(lost);
+    Value *key = stack_buffer(4, "lost_key");
+    b_.CreateStore(b_.getInt32(0), key);
+    Value *slot = call_helper(kMapLookup, b_.getPtrTy(), {lost_events_, key});
+    auto *found = BasicBlock::Create(ctx_, "lost_slot", function_);
+    b_.CreateCondBr(b_.CreateIsNull(slot), done, found);
+    b_.SetInsertPoint(found);
+    Value *count = b_.CreateLoad(b_.getInt64Ty(), slot);
+    b_.CreateStore(b_.CreateAdd(count, b_.getInt64(1)), slot);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+  // --- end of hook ----------------------------------------------------------
+
+  // printf(fmt, args...) and cat(fmt, args...): the arguments, laid out as
+  // a tuple, in one record.
+  void gen_printf(const ast::Call &call,
+                  PrintfAction action = PrintfAction::Print) {
     PrintfDesc desc;
     desc.format = call.args[0]->as<ast::StringLit>()->value;
     desc.range = call.range;
+    desc.action = action;
     std::vector<Type> fields;
     for (size_t i = 1; i < call.args.size(); ++i) {
       const Type &t = call.args[i]->type;
       fields.push_back(t.is_integer() ? Type::integer(8, t.is_signed) : t);
     }
     desc.args = Type::tuple(fields);
+    std::vector<Value *> values;
+    for (size_t i = 1; i < call.args.size(); ++i)
+      values.push_back(gen(*call.args[i]));
     uint32_t total = sizeof(EventHeader) + desc.args.size;
-    Value *event = stack_buffer(total, "printf");
-    for (size_t i = 1; i < call.args.size(); ++i) {
-      Value *v = gen(*call.args[i]);
-      store_value(offset_ptr(event, sizeof(EventHeader) + desc.args.offsets[i - 1]),
-                  desc.args.fields[i - 1], v, call.args[i]->type);
-    }
     uint32_t id = out_.printfs.size();
+    auto fill = [&](Value *event) {
+      for (size_t i = 1; i < call.args.size(); ++i)
+        store_value(
+            offset_ptr(event, sizeof(EventHeader) + desc.args.offsets[i - 1]),
+            desc.args.fields[i - 1], values[i - 1], call.args[i]->type);
+    };
+    if (total <= kMaxStackRecord) {
+      Value *event = stack_buffer(total, "printf");
+      fill(event);
+      emit_event(EventKind::Printf, id, event, total);
+    } else {
+      // Built in the ring buffer itself: a copy on the 512-byte BPF stack
+      // would not fit beside the arguments.
+      Value *event =
+          call_helper(kRingbufReserve, b_.getPtrTy(),
+                      {ringbuf_, b_.getInt64(total), b_.getInt64(0)});
+      auto *reserved = BasicBlock::Create(ctx_, "printf.reserved", function_);
+      auto *full = BasicBlock::Create(ctx_, "printf.full", function_);
+      auto *done = BasicBlock::Create(ctx_, "printf.done", function_);
+      b_.CreateCondBr(b_.CreateIsNull(event), full, reserved);
+      b_.SetInsertPoint(full);
+      count_lost_event(b_.getInt64(-1));
+      b_.CreateBr(done);
+      b_.SetInsertPoint(reserved);
+      b_.CreateStore(b_.getInt32(static_cast<uint32_t>(EventKind::Printf)),
+                     event);
+      b_.CreateStore(b_.getInt32(id), offset_ptr(event, 4));
+      fill(event);
+      call_helper(kRingbufSubmit, b_.getVoidTy(), {event, b_.getInt64(0)});
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    }
     out_.printfs.push_back(std::move(desc));
-    emit_event(EventKind::Printf, id, event, total);
   }
 
   void gen_map_event(EventKind kind, const ast::Call &call) {
@@ -749,7 +1033,7 @@ private:
     case ast::ExprKind::Variable: {
       auto &v = *e.as<ast::Variable>();
       Value *slot = variable_slot(v, e.type);
-      return e.type.is_integer() ? b_.CreateLoad(b_.getInt64Ty(), slot) : slot;
+      return is_scalar(e.type) ? b_.CreateLoad(b_.getInt64Ty(), slot) : slot;
     }
     case ast::ExprKind::Map:
       return gen_map_read(*e.as<ast::Map>());
@@ -768,7 +1052,7 @@ private:
       Value *tuple = gen(*t.object);
       const Type &tt = t.object->type;
       Value *field = offset_ptr(tuple, tt.offsets[t.index]);
-      return e.type.is_integer() ? load_int(field, e.type) : field;
+      return is_scalar(e.type) ? load_int(field, e.type) : field;
     }
     case ast::ExprKind::Cast: {
       auto &c = *e.as<ast::Cast>();
@@ -823,6 +1107,17 @@ private:
     }
     if (n == "probe")
       return string_constant(point_->desc.display, b.type.size);
+    if (n == "elapsed")
+      return gen_elapsed();
+    if (n == "kstack" || n == "ustack")
+      return gen_stack(nullptr, n == "ustack");
+    if (n == "func")
+      return gen_func(b);
+    if (n == "username")
+      return b_.CreateAnd(call_helper(kUidGid, b_.getInt64Ty(), {}),
+                          0xffffffff);
+    if (n == "cpid") // -c CMD's pid, known before compiling
+      return b_.getInt64(semantic_.options.child_pid);
     if (n == "retval")
       return ctx_load(kPtRegsRet, 8);
     if (n.size() == 4 && n.rfind("arg", 0) == 0) {
@@ -902,32 +1197,456 @@ private:
       call_helper(kMapDelete, b_.getInt64Ty(), {map_global(map.name), key});
       return nullptr;
     }
-    if (n == "str") {
-      const ast::Expr &arg = *c.args[0];
-      if (arg.type.is_string()) {
-        Value *src = gen(arg);
-        if (arg.type.size == c.type.size)
-          return src;
-        Value *buf = stack_buffer(c.type.size, "str");
-        store_value(buf, c.type, src, arg.type);
-        return buf;
-      }
-      Value *addr = gen(arg);
+    if (n == "len")
+      return gen_len(c);
+    if (n == "str")
+      return gen_str(c);
+    if (n == "ksym")
+      return gen(*c.args[0]);
+    if (n == "usym")
+      return user_address(gen(*c.args[0]));
+    if (n == "kaddr") {
+      const std::string &name = c.args[0]->as<ast::StringLit>()->value;
+      return b_.getInt64(symbolizer::kernel_address(name).value_or(0));
+    }
+    if (n == "kstack" || n == "ustack")
+      return gen_stack(&c, n == "ustack");
+    if (n == "time") {
+      uint32_t id = out_.time_formats.size();
+      out_.time_formats.push_back(
+          c.args.empty() ? "" : c.args[0]->as<ast::StringLit>()->value);
+      Value *event = stack_buffer(sizeof(EventHeader), "time");
+      emit_event(EventKind::Time, id, event, sizeof(EventHeader));
+      return nullptr;
+    }
+    if (n == "strftime")
+      return gen_strftime(c);
+    if (n == "ntop")
+      return gen_ntop(c);
+    if (n == "join") {
+      gen_join(c);
+      return nullptr;
+    }
+    if (n == "cat") {
+      gen_printf(c, PrintfAction::Cat);
+      return nullptr;
+    }
+    if (n == "symbolic")
+      return gen_symbolic(c);
+    return b_.getInt64(0);
+  }
+
+  // ------------------------------------------------------ language functions
+
+  // len(@m): bpf_for_each_map_elem() with a callback that counts entries.
+  Value *gen_len(const ast::Call &c) {
+    Value *count = stack_slot("len");
+    b_.CreateStore(b_.getInt64(0), count);
+    call_helper(kForEachMapElem, b_.getInt64Ty(),
+                {map_global(c.args[0]->as<ast::Map>()->name), len_callback(),
+                 count, b_.getInt64(0)});
+    return b_.CreateLoad(b_.getInt64Ty(), count);
+  }
+
+  // static long count_entry(map, key, value, u64 *count): ++*count.
+  llvm::Function *len_callback() {
+    if (len_callback_)
+      return len_callback_;
+    llvm::Type *ptr = b_.getPtrTy();
+    auto *type =
+        llvm::FunctionType::get(b_.getInt64Ty(), {ptr, ptr, ptr, ptr}, false);
+    len_callback_ = llvm::Function::Create(
+        type, llvm::GlobalValue::InternalLinkage, "hvt_count_entry", *module_);
+    len_callback_->addFnAttr(llvm::Attribute::NoUnwind);
+    // The verifier needs BTF for a callback, with named parameters.
+    auto *di_ptr = di_.createPointerType(nullptr, 64);
+    auto *di_type = di_.createSubroutineType(
+        di_.getOrCreateTypeArray({di_int_, di_ptr, di_ptr, di_ptr, di_ptr}));
+    auto *sub = di_.createFunction(di_file_, "hvt_count_entry",
+                                   "hvt_count_entry", di_file_, 1, di_type, 1,
+                                   llvm::DINode::FlagPrototyped,
+                                   llvm::DISubprogram::SPFlagDefinition |
+                                       llvm::DISubprogram::SPFlagLocalToUnit);
+    len_callback_->setSubprogram(sub);
+    const char *names[] = {"map", "key", "value", "count"};
+    for (unsigned i = 0; i < 4; ++i)
+      di_.createParameterVariable(sub, names[i], i + 1, di_file_, 1, di_ptr,
+                                  true);
+
+    llvm::IRBuilder<> body(BasicBlock::Create(ctx_, "entry", len_callback_));
+    body.SetCurrentDebugLocation(llvm::DILocation::get(ctx_, 1, 1, sub));
+    Value *count = len_callback_->getArg(3);
+    body.CreateStore(body.CreateAdd(body.CreateLoad(b_.getInt64Ty(), count),
+                                    body.getInt64(1)),
+                     count);
+    body.CreateRet(body.getInt64(0));
+    return len_callback_;
+  }
+
+  // The bytes str() keeps, with the NUL: max_strlen, or n + 1 for str(p, n).
+  uint32_t str_bytes(const ast::Call &c) {
+    uint64_t bytes = semantic_.options.string_size;
+    if (c.args.size() == 2)
+      bytes = std::min<uint64_t>(bytes,
+                                 c.args[1]->as<ast::IntegerLit>()->value + 1);
+    return static_cast<uint32_t>(bytes);
+  }
+
+  Value *gen_str(const ast::Call &c) {
+    const ast::Expr &arg = *c.args[0];
+    uint32_t bytes = str_bytes(c);
+    if (auto *p = arg.as<ast::Positional>()) {
+      const auto &params = semantic_.options.positional;
+      std::string text =
+          p->index >= 1 && static_cast<size_t>(p->index) <= params.size()
+              ? params[p->index - 1]
+              : "";
+      return string_constant(text.substr(0, bytes - 1), c.type.size);
+    }
+    if (arg.type.is_string()) {
+      Value *src = gen(arg);
+      if (arg.type.size <= bytes)
+        return src;
       Value *buf = stack_buffer(c.type.size, "str");
-      zero(buf, c.type.size);
-      bool user = point_->desc.kind == ProbeKind::Uprobe ||
-                  point_->desc.kind == ProbeKind::Uretprobe;
-      Value *len = c.args.size() == 2
-                       ? b_.getInt64(std::min<uint64_t>(c.type.size,
-                                                        c.args[1]->as<ast::IntegerLit>()->value + 1))
-                       : b_.getInt64(c.type.size);
-      call_helper(user ? kProbeReadUserStr : kProbeReadKernelStr, b_.getInt64Ty(),
-                  {buf, len, b_.CreateIntToPtr(addr, b_.getPtrTy())});
+      store_value(buf, c.type, src, arg.type);
+      b_.CreateStore(b_.getInt8(0), offset_ptr(buf, bytes - 1));
       return buf;
     }
-    if (n == "ksym" || n == "usym")
-      return gen(*c.args[0]);
-    return b_.getInt64(0);
+    Value *addr = gen(arg);
+    Value *buf = stack_buffer(c.type.size, "str");
+    zero(buf, c.type.size);
+    call_helper(
+        read_str_helper(), b_.getInt64Ty(),
+        {buf, b_.getInt64(bytes), b_.CreateIntToPtr(addr, b_.getPtrTy())});
+    return buf;
+  }
+
+  // User probes read user memory; elsewhere a pointer may be either kind.
+  Helper read_str_helper() const {
+    ProbeKind kind = point_->desc.kind;
+    return kind == ProbeKind::Uprobe || kind == ProbeKind::Uretprobe
+               ? kProbeReadUserStr
+               : kProbeReadStr;
+  }
+
+  Value *current_pid() {
+    return b_.CreateLShr(call_helper(kPidTgid, b_.getInt64Ty(), {}), 32);
+  }
+
+  // usym values carry the pid whose address space names them.
+  Value *user_address(Value *address) {
+    Value *buf = stack_buffer(kUsymSize, "usym");
+    b_.CreateStore(address, buf);
+    b_.CreateStore(current_pid(), offset_ptr(buf, 8));
+    return buf;
+  }
+
+  llvm::GlobalVariable *stack_map(uint32_t limit) {
+    auto &map = stack_maps_[limit];
+    if (!map) {
+      StackMapDesc desc{"stack_" + std::to_string(limit), limit};
+      map = define_map_global(desc.elf_name, BPF_MAP_TYPE_STACK_TRACE,
+                              semantic_.options.map_size, 4, 8 * limit);
+      out_.stack_maps.push_back(std::move(desc));
+    }
+    return map;
+  }
+
+  // kstack / ustack (call == nullptr) or kstack(...) / ustack(...): the
+  // stack's id in the stack map of its frame limit, then the limit and mode
+  // that user space prints it with (types.h).
+  Value *gen_stack(const ast::Call *call, bool user) {
+    StackSpec spec = stack_spec(call, semantic_.options);
+    uint32_t size = user ? kUStackSize : kKStackSize;
+    Value *buf = stack_buffer(size, "stack");
+    zero(buf, size);
+    Value *id = call_helper(kGetStackId, b_.getInt64Ty(),
+                            {ctx_arg_, stack_map(spec.limit),
+                             b_.getInt64(user ? BPF_F_USER_STACK : 0)});
+    b_.CreateStore(id, buf);
+    b_.CreateStore(b_.getInt32(spec.limit), offset_ptr(buf, 8));
+    b_.CreateStore(b_.getInt8(static_cast<uint8_t>(spec.mode)),
+                   offset_ptr(buf, 12));
+    if (user)
+      b_.CreateStore(current_pid(), offset_ptr(buf, 16));
+    return buf;
+  }
+
+  // elapsed: nanoseconds since the runtime stored the start time. Should
+  // that not have happened, the first reader stores it instead.
+  Value *gen_elapsed() {
+    if (!elapsed_) {
+      out_.elapsed_map = "elapsed_start";
+      elapsed_ =
+          define_map_global(out_.elapsed_map, BPF_MAP_TYPE_ARRAY, 1, 4, 8);
+    }
+    Value *now = call_helper(kKtimeGetNs, b_.getInt64Ty(), {});
+    Value *key = stack_buffer(4, "elapsed_key");
+    b_.CreateStore(b_.getInt32(0), key);
+    Value *result = stack_slot("elapsed");
+    b_.CreateStore(b_.getInt64(0), result);
+    lookup_then(
+        elapsed_, key,
+        [&](Value *p) {
+          Value *start = b_.CreateLoad(b_.getInt64Ty(), p);
+          Value *unset = b_.CreateICmpEQ(start, b_.getInt64(0));
+          start = b_.CreateSelect(unset, now, start);
+          b_.CreateStore(start, p);
+          b_.CreateStore(b_.CreateSub(now, start), result);
+        },
+        [] {});
+    return b_.CreateLoad(b_.getInt64Ty(), result);
+  }
+
+  // func: the probed function's address (printed as its name).
+  Value *gen_func(const ast::Builtin &b) {
+    ProbeKind kind = point_->desc.kind;
+    // At a kprobe or uprobe the instruction pointer is in the function;
+    // return probes and trampolines ask the kernel.
+    Value *ip = kind == ProbeKind::Kprobe || kind == ProbeKind::Uprobe
+                    ? ctx_load(kPtRegsIp, 8)
+                    : call_helper(kGetFuncIp, b_.getInt64Ty(), {ctx_arg_});
+    return b.type.kind == TypeKind::Usym ? user_address(ip) : ip;
+  }
+
+  // strftime(fmt, ns): the time, then the format (types.h).
+  Value *gen_strftime(const ast::Call &c) {
+    const std::string &format = c.args[0]->as<ast::StringLit>()->value;
+    Value *buf = stack_buffer(c.type.size, "strftime");
+    Value *text = string_constant(format, c.type.size - 8);
+    store_value(offset_ptr(buf, 8), Type::string(c.type.size - 8), text,
+                Type::string(c.type.size - 8));
+    b_.CreateStore(gen(*c.args[1]), buf);
+    return buf;
+  }
+
+  // ntop([af,] addr): {family, 16 address bytes}.
+  Value *gen_ntop(const ast::Call &c) {
+    Value *buf = stack_buffer(kInetSize, "inet");
+    zero(buf, kInetSize);
+    Value *family = c.args.size() == 2 ? gen(*c.args[0]) : b_.getInt64(AF_INET);
+    b_.CreateStore(family, buf);
+    const ast::Expr &address = *c.args.back();
+    auto *field = address.as<ast::Field>();
+    if (field && address.type.is_none()) {
+      // A tracepoint array field: copy its bytes out of the record.
+      const TracepointField *f = point_->format->find(field->field);
+      call_helper(kProbeReadKernel, b_.getInt64Ty(),
+                  {offset_ptr(buf, 8), b_.getInt64(f->size),
+                   offset_ptr(ctx_arg_, f->offset)});
+    } else {
+      b_.CreateStore(gen(address), offset_ptr(buf, 8));
+    }
+    return buf;
+  }
+
+  // join(argv [, delim]): one record holding up to kJoinMaxArgs strings,
+  // printed by the printf format for the number of strings read (the
+  // record's id is the first format's plus that number).
+  void gen_join(const ast::Call &c) {
+    constexpr uint32_t kMaxArgs = 16;
+    std::string delim =
+        c.args.size() == 2 ? c.args[1]->as<ast::StringLit>()->value : " ";
+    std::string escaped;
+    for (char ch : delim)
+      escaped += ch == '%' ? std::string("%%") : std::string(1, ch);
+    Type slot = Type::string(semantic_.options.string_size);
+    Type args = Type::tuple(std::vector<Type>(kMaxArgs, slot));
+    auto first_id = static_cast<uint32_t>(out_.printfs.size());
+    for (uint32_t count = 0; count <= kMaxArgs; ++count) {
+      PrintfDesc desc;
+      for (uint32_t i = 0; i < count; ++i)
+        desc.format += (i ? escaped : "") + "%s";
+      desc.format += "\n";
+      desc.args = args;
+      desc.range = c.range;
+      out_.printfs.push_back(std::move(desc));
+    }
+    Value *argv = gen(*c.args[0]);
+    uint32_t total = sizeof(EventHeader) + args.size;
+    // Too big for the BPF stack: written straight into the ring buffer.
+    Value *record = call_helper(kRingbufReserve, b_.getPtrTy(),
+                                {ringbuf_, b_.getInt64(total), b_.getInt64(0)});
+    auto *reserved = BasicBlock::Create(ctx_, "join.reserved", function_);
+    auto *full = BasicBlock::Create(ctx_, "join.full", function_);
+    auto *done = BasicBlock::Create(ctx_, "join.done", function_);
+    b_.CreateCondBr(b_.CreateIsNull(record), full, reserved);
+    b_.SetInsertPoint(full);
+    count_lost_event(b_.getInt64(-1));
+    b_.CreateBr(done);
+
+    b_.SetInsertPoint(reserved);
+    Value *count = stack_slot("join.count");
+    b_.CreateStore(b_.getInt64(0), count);
+    Value *element = stack_slot("join.ptr");
+    auto *submit = BasicBlock::Create(ctx_, "join.submit", function_);
+    for (uint32_t i = 0; i < kMaxArgs; ++i) {
+      Value *at = b_.CreateAdd(argv, b_.getInt64(8 * i));
+      Value *rc = call_helper(
+          kProbeRead, b_.getInt64Ty(),
+          {element, b_.getInt64(8), b_.CreateIntToPtr(at, b_.getPtrTy())});
+      Value *ptr = b_.CreateLoad(b_.getInt64Ty(), element);
+      auto *read = BasicBlock::Create(ctx_, "join.arg", function_);
+      b_.CreateCondBr(b_.CreateOr(b_.CreateICmpNE(rc, b_.getInt64(0)),
+                                  b_.CreateICmpEQ(ptr, b_.getInt64(0))),
+                      submit, read);
+      b_.SetInsertPoint(read);
+      call_helper(kProbeReadStr, b_.getInt64Ty(),
+                  {offset_ptr(record, sizeof(EventHeader) + args.offsets[i]),
+                   b_.getInt64(semantic_.options.string_size),
+                   b_.CreateIntToPtr(ptr, b_.getPtrTy())});
+      b_.CreateStore(b_.getInt64(i + 1), count);
+    }
+    b_.CreateBr(submit);
+    b_.SetInsertPoint(submit);
+    b_.CreateStore(b_.getInt32(static_cast<uint32_t>(EventKind::Printf)),
+                   record);
+    Value *id = b_.CreateAdd(
+        b_.getInt32(first_id),
+        b_.CreateTrunc(b_.CreateLoad(b_.getInt64Ty(), count), b_.getInt32Ty()));
+    b_.CreateStore(id, offset_ptr(record, 4));
+    call_helper(kRingbufSubmit, b_.getVoidTy(), {record, b_.getInt64(0)});
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  // symbolic(args.FIELD): computes, from the record, which of the print
+  // format's tables applies and the number it names, as one word (the
+  // table id in the top byte, see runtime/symbols.h).
+  Value *gen_symbolic(const ast::Call &c) {
+    const std::string &field = c.args[0]->as<ast::Field>()->field;
+    const printfmt::SymbolicSpec *spec =
+        semantic_.symbolic->find(point_->desc.target, field);
+    out_.symbol_tables = semantic_.symbolic->tables();
+    return gen_symbolic_node(*spec->root);
+  }
+
+  Value *gen_symbolic_node(const printfmt::SymbolicNode &node) {
+    if (node.condition)
+      return b_.CreateSelect(to_bool(gen_record_expr(*node.condition)),
+                             gen_symbolic_node(*node.then_node),
+                             gen_symbolic_node(*node.else_node));
+    Value *number =
+        b_.CreateAnd(gen_record_expr(*node.value), kSymbolValueMask);
+    return b_.CreateOr(number, uint64_t{node.table_id} << kSymbolTableShift);
+  }
+
+  // A print-format expression over the record; mirrors printfmt::evaluate().
+  // Nothing in it has side effects, so both sides of && || ?: are computed.
+  Value *gen_record_expr(const printfmt::Expr &e) {
+    using printfmt::Op;
+    llvm::Type *i64 = b_.getInt64Ty();
+    auto normalize = [&](Value *v, printfmt::CType t) -> Value * {
+      if (t.bits >= 64)
+        return v;
+      if (t.bits == 1)
+        return b_.CreateZExt(to_bool(v), i64);
+      Value *narrow = b_.CreateTrunc(v, b_.getIntNTy(t.bits));
+      return t.is_signed ? b_.CreateSExt(narrow, i64)
+                         : b_.CreateZExt(narrow, i64);
+    };
+    auto flag = [&](Value *bit) { return b_.CreateZExt(bit, i64); };
+    auto operand = [&](size_t i) { return gen_record_expr(*e.operands[i]); };
+    switch (e.op) {
+    case Op::Const:
+      return b_.getInt64(e.constant);
+    case Op::Field: {
+      Value *raw = b_.CreateLoad(b_.getIntNTy(e.size * 8),
+                                 offset_ptr(ctx_arg_, e.offset));
+      return normalize(b_.CreateIntCast(raw, i64, e.field_signed), e.type);
+    }
+    case Op::Convert:
+      return normalize(operand(0), e.type);
+    case Op::Neg:
+      return normalize(b_.CreateNeg(operand(0)), e.type);
+    case Op::BitNot:
+      return normalize(b_.CreateNot(operand(0)), e.type);
+    case Op::LogicalNot:
+      return flag(b_.CreateICmpEQ(operand(0), b_.getInt64(0)));
+    case Op::LogicalAnd:
+      return flag(b_.CreateAnd(to_bool(operand(0)), to_bool(operand(1))));
+    case Op::LogicalOr:
+      return flag(b_.CreateOr(to_bool(operand(0)), to_bool(operand(1))));
+    case Op::Select:
+      return b_.CreateSelect(to_bool(operand(0)), operand(1), operand(2));
+    default:
+      break;
+    }
+    Value *a = operand(0), *b = operand(1);
+    bool is_signed = e.operands[0]->type.is_signed;
+    switch (e.op) {
+    case Op::Add:
+      return normalize(b_.CreateAdd(a, b), e.type);
+    case Op::Sub:
+      return normalize(b_.CreateSub(a, b), e.type);
+    case Op::Mul:
+      return normalize(b_.CreateMul(a, b), e.type);
+    case Op::Div:
+    case Op::Mod: {
+      // BPF (v3) divides unsigned only: divide magnitudes, then give the
+      // quotient and remainder C's signs. Division by zero gives 0.
+      Value *zero = b_.CreateICmpEQ(b, b_.getInt64(0));
+      Value *safe = b_.CreateSelect(zero, b_.getInt64(1), b);
+      Value *a_neg =
+          is_signed ? b_.CreateICmpSLT(a, b_.getInt64(0)) : b_.getFalse();
+      Value *b_neg =
+          is_signed ? b_.CreateICmpSLT(safe, b_.getInt64(0)) : b_.getFalse();
+      Value *a_mag = b_.CreateSelect(a_neg, b_.CreateNeg(a), a);
+      Value *b_mag = b_.CreateSelect(b_neg, b_.CreateNeg(safe), safe);
+      Value *result;
+      if (e.op == Op::Div) {
+        Value *q = b_.CreateUDiv(a_mag, b_mag);
+        result =
+            b_.CreateSelect(b_.CreateXor(a_neg, b_neg), b_.CreateNeg(q), q);
+      } else {
+        Value *r = b_.CreateURem(a_mag, b_mag);
+        result = b_.CreateSelect(a_neg, b_.CreateNeg(r), r);
+      }
+      return normalize(b_.CreateSelect(zero, b_.getInt64(0), result), e.type);
+    }
+    case Op::Shl:
+      return normalize(b_.CreateShl(a, b_.CreateAnd(b, 63)), e.type);
+    case Op::Shr:
+      return normalize(is_signed ? b_.CreateAShr(a, b_.CreateAnd(b, 63))
+                                 : b_.CreateLShr(a, b_.CreateAnd(b, 63)),
+                       e.type);
+    case Op::BitAnd:
+      return b_.CreateAnd(a, b);
+    case Op::BitOr:
+      return b_.CreateOr(a, b);
+    case Op::BitXor:
+      return b_.CreateXor(a, b);
+    case Op::Eq:
+      return flag(b_.CreateICmpEQ(a, b));
+    case Op::Ne:
+      return flag(b_.CreateICmpNE(a, b));
+    case Op::Lt:
+      return flag(is_signed ? b_.CreateICmpSLT(a, b) : b_.CreateICmpULT(a, b));
+    case Op::Le:
+      return flag(is_signed ? b_.CreateICmpSLE(a, b) : b_.CreateICmpULE(a, b));
+    case Op::Gt:
+      return flag(is_signed ? b_.CreateICmpSGT(a, b) : b_.CreateICmpUGT(a, b));
+    case Op::Ge:
+      return flag(is_signed ? b_.CreateICmpSGE(a, b) : b_.CreateICmpUGE(a, b));
+    default:
+      return b_.getInt64(0);
+    }
+  }
+
+  // The BPF ISA before v4 has no signed division: divide the magnitudes and
+  // fix the sign, with C's semantics (the quotient truncates toward zero,
+  // the remainder takes the dividend's sign). `r` must not be zero.
+  Value *signed_div_rem(Value *l, Value *r, bool div) {
+    Value *l_neg = b_.CreateICmpSLT(l, b_.getInt64(0));
+    Value *r_neg = b_.CreateICmpSLT(r, b_.getInt64(0));
+    Value *l_abs = b_.CreateSelect(l_neg, b_.CreateNeg(l), l);
+    Value *r_abs = b_.CreateSelect(r_neg, b_.CreateNeg(r), r);
+    if (div) {
+      Value *q = b_.CreateUDiv(l_abs, r_abs);
+      return b_.CreateSelect(b_.CreateXor(l_neg, r_neg), b_.CreateNeg(q), q);
+    }
+    Value *m = b_.CreateURem(l_abs, r_abs);
+    return b_.CreateSelect(l_neg, b_.CreateNeg(m), m);
   }
 
   Value *binary_int(ast::BinaryOp op, Value *l, Value *r, bool is_signed) {
@@ -940,8 +1659,9 @@ private:
     case Op::Mod: {
       // Division by zero yields 0 (BPF semantics), never a trap.
       Value *safe = b_.CreateSelect(b_.CreateICmpEQ(r, b_.getInt64(0)), b_.getInt64(1), r);
-      Value *q = op == Op::Div ? (is_signed ? b_.CreateSDiv(l, safe) : b_.CreateUDiv(l, safe))
-                               : (is_signed ? b_.CreateSRem(l, safe) : b_.CreateURem(l, safe));
+      Value *q = is_signed       ? signed_div_rem(l, safe, op == Op::Div)
+                 : op == Op::Div ? b_.CreateUDiv(l, safe)
+                                 : b_.CreateURem(l, safe);
       return b_.CreateSelect(b_.CreateICmpEQ(r, b_.getInt64(0)), b_.getInt64(0), q);
     }
     case Op::BitAnd: return b_.CreateAnd(l, r);
@@ -1059,8 +1779,8 @@ private:
     auto *then_bb = BasicBlock::Create(ctx_, "tern.then", function_);
     auto *else_bb = BasicBlock::Create(ctx_, "tern.else", function_);
     auto *done = BasicBlock::Create(ctx_, "tern.done", function_);
-    Value *result = t.type.is_integer() ? stack_slot("tern")
-                                        : stack_buffer(t.type.size, "tern");
+    Value *result = is_scalar(t.type) ? stack_slot("tern")
+                                      : stack_buffer(t.type.size, "tern");
     b_.CreateCondBr(cond, then_bb, else_bb);
     b_.SetInsertPoint(then_bb);
     store_value(result, t.type, gen(*t.then_expr), t.then_expr->type);
@@ -1069,7 +1789,7 @@ private:
     store_value(result, t.type, gen(*t.else_expr), t.else_expr->type);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
-    return t.type.is_integer() ? b_.CreateLoad(b_.getInt64Ty(), result) : result;
+    return is_scalar(t.type) ? b_.CreateLoad(b_.getInt64Ty(), result) : result;
   }
 
   llvm::LLVMContext &ctx_;
@@ -1085,6 +1805,12 @@ private:
   llvm::DIBasicType *di_int_ = nullptr;
   llvm::DISubprogram *subprogram_ = nullptr;
   llvm::GlobalVariable *ringbuf_ = nullptr;
+  llvm::GlobalVariable *lost_events_ = nullptr;
+  llvm::GlobalVariable *dropped_updates_ = nullptr;
+  llvm::GlobalVariable *elapsed_ = nullptr;               // made on first use
+  std::map<uint32_t, llvm::GlobalVariable *> stack_maps_; // by frame limit
+  std::map<llvm::GlobalVariable *, uint32_t> global_indices_; // user maps
+  llvm::Function *len_callback_ = nullptr;
   std::map<std::string, llvm::GlobalVariable *> map_globals_;
   std::map<std::string, size_t> map_indices_;
 

@@ -1,16 +1,30 @@
 // hvt command line: bpftrace-compatible flags, then compile and run.
+// Exit codes: 0 success, 1 any user, compile, load or attach error.
+#include "child.h"
+#include "driver/cache.h" // compile cache (performance)
 #include "driver/pipeline.h"
+#include "kernel_features.h"
+#include "probe_list.h"
 #include "runtime.h"
 
 #include <CLI/CLI.hpp>
 
+#include <dirent.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
-#include <linux/capability.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 namespace {
 
@@ -41,16 +55,124 @@ bool read_file(const std::string &path, std::string &text) {
   return true;
 }
 
-// `hvt cpustolen.ht` finds the standard scripts from any directory.
+bool readable(const std::string &path) {
+  return access(path.c_str(), R_OK) == 0;
+}
+
+// Where standard scripts live, in search order: $HVT_SCRIPT_PATH (colon
+// separated), the share folder of this installation (relative to the
+// binary), the configured install prefix, and the source tree.
+std::vector<std::string> script_directories() {
+  std::vector<std::string> dirs;
+  if (const char *path = getenv("HVT_SCRIPT_PATH")) {
+    std::stringstream in(path);
+    for (std::string dir; std::getline(in, dir, ':');)
+      if (!dir.empty())
+        dirs.push_back(dir);
+  }
+  char self[PATH_MAX] = {};
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string bin(self, static_cast<size_t>(n));
+    bin = bin.substr(0, bin.rfind('/'));
+    dirs.push_back(bin + "/../share/hvt/scripts");
+  }
+  dirs.push_back(HVT_SCRIPTS_DIR);
+  dirs.push_back(HVT_SOURCE_SCRIPTS_DIR);
+  return dirs;
+}
+
+bool has_script_extension(const std::string &name) {
+  auto ends_with = [&](const char *suffix) {
+    size_t n = strlen(suffix);
+    return name.size() > n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  return ends_with(".ht") || ends_with(".bt");
+}
+
+// `hvt cpustolen.ht` (or `hvt cpustolen`) finds a standard script from any
+// directory; a path, or a file in the current directory, is used as is.
 std::string find_script(const std::string &name) {
-  if (name.find('/') != std::string::npos || access(name.c_str(), R_OK) == 0)
+  if (name.find('/') != std::string::npos || readable(name))
     return name;
-  for (const char *dir : {HVT_SCRIPTS_DIR, HVT_SOURCE_SCRIPTS_DIR}) {
-    std::string candidate = std::string(dir) + "/" + name;
-    if (access(candidate.c_str(), R_OK) == 0)
-      return candidate;
+  for (const auto &dir : script_directories()) {
+    if (readable(dir + "/" + name))
+      return dir + "/" + name;
+    if (!has_script_extension(name) && readable(dir + "/" + name + ".ht"))
+      return dir + "/" + name + ".ht";
   }
   return name;
+}
+
+// A script's one-line description: the first line of its leading comment
+// (after a #! line), without the comment marker or a leading "NAME:".
+std::string script_description(const std::string &path,
+                               const std::string &name) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("#!", 0) == 0)
+      continue;
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos)
+      continue;
+    line = line.substr(b);
+    for (const char *marker : {"//", "/*", "*", "#"})
+      if (line.rfind(marker, 0) == 0) {
+        line = line.substr(strlen(marker));
+        break;
+      }
+    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "*/") == 0)
+      line.resize(line.size() - 2);
+    b = line.find_first_not_of(" \t");
+    if (b == std::string::npos)
+      continue;
+    line = line.substr(b);
+    std::string stem = name.substr(0, name.rfind('.'));
+    for (const std::string &prefix : {name, stem})
+      if (line.rfind(prefix, 0) == 0) {
+        size_t rest = line.find_first_not_of(" \t:-", prefix.size());
+        if (rest != std::string::npos && rest > prefix.size())
+          line = line.substr(rest);
+      }
+    return line;
+  }
+  return "";
+}
+
+int list_scripts(std::ostream &out, bool verbose) {
+  std::map<std::string, std::string> found; // name -> path, first one wins
+  for (const auto &dir : script_directories()) {
+    DIR *d = opendir(dir.c_str());
+    if (!d)
+      continue;
+    while (dirent *entry = readdir(d)) {
+      std::string name = entry->d_name;
+      if (name.size() > 3 && name.compare(name.size() - 3, 3, ".ht") == 0)
+        found.emplace(name, dir + "/" + name);
+    }
+    closedir(d);
+  }
+  if (found.empty()) {
+    std::cerr << "hvt: no standard scripts found (searched $HVT_SCRIPT_PATH "
+                 "and "
+              << HVT_SCRIPTS_DIR << ")\n";
+    return 1;
+  }
+  size_t width = 0;
+  for (const auto &[name, path] : found)
+    width = std::max(width, name.size());
+  for (const auto &[name, path] : found) {
+    out << name << std::string(width - name.size() + 2, ' ')
+        << script_description(path, name) << '\n';
+    if (verbose)
+      out << std::string(width + 2, ' ') << path << '\n';
+  }
+  return 0;
+}
+
+bool process_exists(int pid) {
+  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 } // namespace
@@ -60,29 +182,97 @@ int main(int argc, char **argv) {
                "work",
                "hvt"};
   app.footer("Usage: hvt [OPTIONS] FILE [ARGS...]\n"
-             "       hvt [OPTIONS] -e 'PROGRAM' [ARGS...]");
-  std::string program_text;
-  std::vector<std::string> positional;
-  std::string dump_stage;
-  bool quiet = false, verbose = false, dry_run = false, version = false;
-  app.add_option("-e", program_text, "Program text to run");
+             "       hvt [OPTIONS] -e 'PROGRAM' [ARGS...]\n"
+             "       hvt -l [PATTERN]\n"
+             "Exit status: 0 on success, 1 on any error.");
+  std::string program_text, output_path, format = "text", buffering, command;
+  std::vector<std::string> positional, dump_stages;
+  int pid = 0;
+  bool quiet = false, verbose = false, dry_run = false, version = false,
+       list = false, info = false, scripts = false;
+  app.add_option("-e", program_text, "Program text to run")
+      ->type_name("PROGRAM");
   app.add_option("FILE_AND_ARGS", positional,
-                 "Script file (.ht or .bt; - for stdin), then $1..$N");
+                 "Script file (.ht or .bt; - for stdin), then $1..$N; with "
+                 "-l, the probe pattern");
+  app.add_flag("-l", list,
+               "List probes matching the pattern (-lv: with "
+               "tracepoint fields and function arguments)");
+  app.add_option("-p", pid,
+                 "Trace process PID: uprobes attach to it, other "
+                 "probes fire for it only; stop when it exits")
+      ->type_name("PID");
+  app.add_option("-c", command,
+                 "Run CMD, traced from its first instruction; "
+                 "stop when it exits (cpid is its pid)")
+      ->type_name("CMD");
+  app.add_option("-f", format, "Output format: text or json")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("-o", output_path, "Write program output to FILE")
+      ->type_name("FILE");
+  app.add_option("-B", buffering,
+                 "Output buffering: none, line or full "
+                 "(default: line)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"none", "line", "full"}));
   app.add_flag("-q", quiet, "Do not print the 'Attaching' line");
-  app.add_flag("-v", verbose, "Verbose: libbpf and attach details");
-  app.add_option("-d", dump_stage, "Dump a compiler stage: ast, ir, ir-opt, asm")
-      ->check(CLI::IsMember({"ast", "ir", "ir-opt", "asm"}));
+  // --- compile cache (compiler/driver/cache.h) ---
+  bool no_cache = false;
+  app.add_flag("--no-cache", no_cache,
+               "Compile the program even if a stored object for it exists");
+  // --- end compile cache ---
+  app.add_flag("-v", verbose,
+               "Verbose: libbpf's log, attach points left out, fallbacks");
+  app.add_option("-d", dump_stages,
+                 "Dump a stage and exit: ast, ir, ir-opt, asm, verifier "
+                 "(repeatable)")
+      ->type_name("STAGE")
+      ->allow_extra_args(false) // one stage per -d: `-d ir FILE` keeps FILE
+      ->check(CLI::IsMember({"ast", "ir", "ir-opt", "asm", "verifier"}));
   app.add_flag("--dry-run", dry_run,
                "Compile and load into the verifier; attach nothing");
+  app.add_flag("--info", info, "Show the kernel features hvt detected");
+  app.add_flag("--list-scripts", scripts,
+               "List the standard scripts with their descriptions");
   app.add_flag("-V,--version", version, "Print the version");
   app.positionals_at_end(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    // -h prints help and succeeds; every usage error exits 1.
+    return app.exit(e) == 0 ? 0 : 1;
   }
   if (version) {
     std::cout << "hvt v" << HVT_VERSION << '\n';
+    return 0;
+  }
+
+  // -o applies to everything hvt prints as output (listings included).
+  std::ofstream output_file;
+  if (!output_path.empty()) {
+    output_file.open(output_path, std::ios::out | std::ios::trunc);
+    if (!output_file) {
+      std::cerr << "hvt: cannot write '" << output_path
+                << "': " << strerror(errno) << '\n';
+      return 1;
+    }
+  }
+  std::ostream &out = output_path.empty() ? std::cout : output_file;
+
+  if (info) {
+    out << "hvt v" << HVT_VERSION << "\n";
+    hvt::print_features(out);
+    return 0;
+  }
+  if (scripts)
+    return list_scripts(out, verbose);
+  if (list) {
+    std::string pattern = positional.empty() ? "" : positional.front();
+    if (hvt::list_probes(pattern, verbose, out) == 0) {
+      std::cerr << "hvt: no probe matches '" << pattern << "'\n";
+      return 1;
+    }
     return 0;
   }
 
@@ -109,28 +299,74 @@ int main(int argc, char **argv) {
     }
   }
 
-  bool compile_only = !dump_stage.empty() && !dry_run;
+  bool dump_verifier = std::find(dump_stages.begin(), dump_stages.end(),
+                                 "verifier") != dump_stages.end();
+  bool compile_only = !dump_stages.empty() && !dump_verifier && !dry_run;
+  dry_run = dry_run || dump_verifier;
   if (!compile_only && !may_trace()) {
     std::cerr << "hvt: tracing needs root or the CAP_BPF and CAP_PERFMON "
                  "capabilities; run it with sudo\n";
     return 1;
   }
+  if (pid && !command.empty()) {
+    std::cerr << "hvt: -p and -c cannot be used together\n";
+    return 1;
+  }
+  if (app.count("-p") && !process_exists(pid)) {
+    std::cerr << "hvt: no process with PID " << pid << " (-p)\n";
+    return 1;
+  }
 
-  hvt::SourceFile source(name, program_text);
-  hvt::Diagnostics diags;
   hvt::CompileOptions options;
   options.semantic.positional = positional;
-  if (dump_stage == "ast")
-    options.dump_ast = &std::cout;
-  else if (dump_stage == "ir")
-    options.codegen.dump_ir = &std::cout;
-  else if (dump_stage == "ir-opt")
-    options.codegen.dump_ir_optimized = &std::cout;
-  else if (dump_stage == "asm")
-    options.codegen.dump_asm = &std::cout;
+  options.semantic.target_pid = static_cast<uint32_t>(pid);
+  for (const auto &stage : dump_stages) {
+    if (stage == "ast")
+      options.dump_ast = &std::cout;
+    else if (stage == "ir")
+      options.codegen.dump_ir = &std::cout;
+    else if (stage == "ir-opt")
+      options.codegen.dump_ir_optimized = &std::cout;
+    else if (stage == "asm")
+      options.codegen.dump_asm = &std::cout;
+  }
 
-  auto compiled = hvt::compile(source, options, diags);
+  // -c: started now so cpid is known to the compiler; held before exec
+  // until every probe is attached.
+  std::optional<hvt::ChildProcess> child;
+  if (!command.empty() && !compile_only && !dry_run) {
+    std::string error;
+    auto spawned = hvt::ChildProcess::spawn(command, error);
+    if (!spawned) {
+      std::cerr << "hvt: cannot run -c '" << command << "': " << error << '\n';
+      return 1;
+    }
+    child.emplace(std::move(*spawned));
+    options.semantic.child_pid = static_cast<uint32_t>(child->pid());
+  }
+
+  hvt::SourceFile source(name, program_text);
+  hvt::OutputFormat output_format =
+      format == "json" ? hvt::OutputFormat::Json : hvt::OutputFormat::Text;
+  auto json_records = [&](const hvt::Diagnostics &diags) {
+    if (output_format != hvt::OutputFormat::Json)
+      return;
+    auto records = hvt::make_output(output_format, out);
+    for (const auto &d : diags.all())
+      records->diagnostic(d);
+    records->flush();
+  };
+
+  hvt::Diagnostics diags;
+  // --- compile cache: a stored object when this program was compiled before
+  hvt::CacheOptions cache;
+  cache.enabled = !no_cache;
+  cache.verbose = verbose;
+  cache.log = &std::cerr;
+  auto compiled = hvt::compile_cached(source, options, cache, diags);
+  // --- end compile cache ---
   diags.render(std::cerr, source);
+  json_records(diags);
   if (!compiled)
     return 1;
   if (compile_only)
@@ -140,8 +376,22 @@ int main(int argc, char **argv) {
   run.quiet = quiet;
   run.verbose = verbose;
   run.dry_run = dry_run;
+  run.format = output_format;
+  run.out = &out;
+  run.buffering = buffering == "none"   ? hvt::Buffering::None
+                  : buffering == "full" ? hvt::Buffering::Full
+                                        : hvt::Buffering::Line;
+  run.verifier_log = dump_verifier ? &std::cout : nullptr;
+  run.pid = pid;
+  run.child = child ? &*child : nullptr;
+  run.on_warning = [&](const hvt::Diagnostic &d) {
+    hvt::render_diagnostic(std::cerr, source, d);
+    if (output_format == hvt::OutputFormat::Json)
+      hvt::make_output(output_format, out)->diagnostic(d);
+  };
   hvt::Diagnostics run_diags;
   int code = hvt::run_program(*compiled, run, run_diags);
   run_diags.render(std::cerr, source);
+  json_records(run_diags);
   return code;
 }

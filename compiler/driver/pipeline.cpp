@@ -21,8 +21,16 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   check_types(*program, diags, semantic);
   if (diags.has_errors())
     return std::nullopt;
+  check_resource_limits(*program, diags);
+  if (diags.has_errors())
+    return std::nullopt;
+  add_fallback_points(semantic);
 
-  return compile_to_bpf(*program, semantic, source, options.codegen, diags);
+  auto compiled =
+      compile_to_bpf(*program, semantic, source, options.codegen, diags);
+  if (compiled)
+    compiled->skipped = semantic.skipped;
+  return compiled;
 }
 
 } // namespace hvt

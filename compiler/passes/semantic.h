@@ -4,6 +4,7 @@
 
 #include "frontend/ast.h"
 #include "frontend/diagnostics.h"
+#include "passes/print_fmt.h"
 #include "passes/tracepoint_format.h"
 #include "program.h"
 
@@ -18,6 +19,16 @@ struct SemanticOptions {
   std::vector<std::string> positional; // $1..$N
   uint32_t string_size = 64;           // str() and __data_loc reads
   uint32_t map_size = 4096;            // default max_entries
+  uint32_t target_pid = 0; // -p PID: probes fire for this process only
+  uint32_t child_pid = 0;  // -c CMD: the child's pid (the cpid builtin)
+  // Default kstack/ustack output: config stack_mode.
+  StackMode stack_mode = StackMode::Bpftrace;
+  // Whether check_types() lets bpftrace's environment variables
+  // (BPFTRACE_STRLEN / BPFTRACE_MAX_STRLEN, BPFTRACE_MAP_KEYS_MAX /
+  // BPFTRACE_MAX_MAP_KEYS, BPFTRACE_STACK_MODE) override string_size,
+  // map_size and stack_mode. They win over the script's config block, as in
+  // bpftrace. Tests turn this off.
+  bool read_environment = true;
 };
 
 struct ResolvedAttachPoint {
@@ -32,9 +43,14 @@ struct ProbeInfo {
 
 struct SemanticResult {
   std::vector<ProbeInfo> probes; // parallel to ast::Program::probes
+  // Attach points left out of `probes` (see SkippedAttachPoint).
+  std::vector<SkippedAttachPoint> skipped;
   std::vector<MapDesc> maps;     // sorted by name (bpftrace prints in order)
   std::map<std::string, size_t> map_index;
   SemanticOptions options;
+  // symbolic(): how each (tracepoint, field) is named, and the name tables.
+  std::shared_ptr<printfmt::SymbolicFields> symbolic =
+      std::make_shared<printfmt::SymbolicFields>();
 
   const MapDesc *find_map(const std::string &name) const {
     auto it = map_index.find(name);
@@ -47,8 +63,27 @@ struct SemanticResult {
 void resolve_attach_points(const ast::Program &program, Diagnostics &diags,
                            SemanticResult &result);
 
+// After type checking: gives every kprobe/kretprobe/fentry/fexit attach
+// point its twin of the other kind for the same function (ProbeDesc::
+// fallback), so the runtime can fall back when the kernel refuses one kind.
+// Runs after check_types because builtins are checked against the kind the
+// user wrote; codegen emits both programs.
+void add_fallback_points(SemanticResult &result);
+
 // Pass 2: infers and checks the type of every expression, map and variable.
 void check_types(ast::Program &program, Diagnostics &diags,
                  SemanticResult &result);
+
+// What a checked kstack/ustack asks for: the `kstack` builtin (call ==
+// nullptr) or a kstack(mode, limit) call.
+struct StackSpec {
+  uint32_t limit = kDefaultStackLimit;
+  StackMode mode = StackMode::Bpftrace;
+};
+StackSpec stack_spec(const ast::Call *call, const SemanticOptions &options);
+
+// Limits visible in the typed AST, checked before codegen: unrolled code
+// size and loops that can never end (passes/resource_limits.cpp).
+void check_resource_limits(const ast::Program &program, Diagnostics &diags);
 
 } // namespace hvt

@@ -2,11 +2,15 @@
 
 #include "tracefs.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <dirent.h>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace hvt {
 
@@ -52,7 +56,8 @@ void derive_type(TracepointField &field) {
     field.type = Type::string(field.size);
     return;
   }
-  if (field.size == 1 || field.size == 2 || field.size == 4 || field.size == 8) {
+  if (field.size == 1 || field.size == 2 || field.size == 4 ||
+      field.size == 8) {
     bool pointer = t.find('*') != std::string::npos;
     field.type = Type::integer(field.size, field.is_signed && !pointer);
     return;
@@ -60,7 +65,76 @@ void derive_type(TracepointField &field) {
   field.type = Type::none(); // arrays of other things: not readable yet
 }
 
+bool is_directory(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> subdirectories(const std::string &path) {
+  std::vector<std::string> names;
+  if (DIR *dir = opendir(path.c_str())) {
+    while (auto *entry = readdir(dir))
+      if (entry->d_name[0] != '.' && is_directory(path + "/" + entry->d_name))
+        names.emplace_back(entry->d_name);
+    closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string find_shipped_formats_dir() {
+  if (const char *env = getenv("HVT_FORMATS_DIR"); env && is_directory(env))
+    return env;
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    std::string dir(exe, n);
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string installed = dir + "/../share/hvt/scripts/formats";
+    if (is_directory(installed))
+      return installed;
+  }
+#ifdef HVT_SOURCE_FORMATS_DIR
+  if (is_directory(HVT_SOURCE_FORMATS_DIR))
+    return HVT_SOURCE_FORMATS_DIR;
+#endif
+  return "";
+}
+
+std::string read_text(const std::string &path, bool &ok) {
+  std::ifstream file(path);
+  ok = static_cast<bool>(file);
+  std::stringstream text;
+  if (ok)
+    text << file.rdbuf();
+  return text.str();
+}
+
 } // namespace
+
+const std::string &shipped_formats_dir() {
+  static const std::string dir = find_shipped_formats_dir();
+  return dir;
+}
+
+std::vector<std::string> tracepoint_categories() {
+  std::vector<std::string> names = tracefs::categories();
+  if (!shipped_formats_dir().empty())
+    for (const auto &category : subdirectories(shipped_formats_dir()))
+      if (!std::binary_search(names.begin(), names.end(), category))
+        names.push_back(category);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> tracepoints_in(const std::string &category) {
+  if (!tracefs::root().empty() &&
+      is_directory(tracefs::root() + "/events/" + category))
+    return tracefs::events(category);
+  if (shipped_formats_dir().empty())
+    return {};
+  return subdirectories(shipped_formats_dir() + "/" + category);
+}
 
 const TracepointField *TracepointFormat::find(const std::string &name) const {
   for (const auto &field : fields)
@@ -76,7 +150,8 @@ std::vector<std::string> TracepointFormat::field_names() const {
   return names;
 }
 
-std::optional<TracepointFormat> parse_tracepoint_format(const std::string &text) {
+std::optional<TracepointFormat>
+parse_tracepoint_format(const std::string &text) {
   TracepointFormat format;
   std::istringstream in(text);
   std::string line;
@@ -88,7 +163,13 @@ std::optional<TracepointFormat> parse_tracepoint_format(const std::string &text)
     } else if (t.rfind("format:", 0) == 0) {
       saw_format = true;
     } else if (t.rfind("print fmt:", 0) == 0) {
+      // The last entry; a format string may hold raw newlines, so it runs
+      // to the end of the file.
       format.print_fmt = trim(t.substr(10));
+      for (std::string rest; std::getline(in, rest);)
+        format.print_fmt += "\n" + rest;
+      while (!format.print_fmt.empty() && format.print_fmt.back() == '\n')
+        format.print_fmt.pop_back();
     } else if (t.rfind("field:", 0) == 0) {
       // field:TYPE NAME;\toffset:N;\tsize:N;\tsigned:N;
       TracepointField field;
@@ -139,29 +220,37 @@ load_tracepoint_format(const std::string &category, const std::string &name,
   if (auto it = cache.find(key); it != cache.end())
     return it->second;
 
-  if (tracefs::root().empty()) {
-    error = "tracefs is not mounted and could not be mounted";
-    return nullptr;
+  bool ok = false;
+  std::string path, text;
+  if (!tracefs::root().empty()) {
+    path = tracefs::format_path(category, name);
+    text = read_text(path, ok);
   }
-  std::string path = tracefs::format_path(category, name);
-  std::ifstream file(path);
-  if (!file) {
-    struct stat st;
-    std::string dir = tracefs::root() + "/events/" + category;
-    error = stat(dir.c_str(), &st) != 0
-                ? "tracepoint category '" + category +
-                      "' does not exist on this kernel"
-                : "tracepoint '" + key + "' does not exist on this kernel";
-    return nullptr;
+  bool shipped = false;
+  if (!ok) {
+    // Why the kernel lacks it, reported if hvt has no copy either.
+    if (tracefs::root().empty())
+      error = "tracefs is not mounted and could not be mounted";
+    else if (!is_directory(tracefs::root() + "/events/" + category))
+      error = "tracepoint category '" + category +
+              "' does not exist on this kernel";
+    else
+      error = "tracepoint '" + key + "' does not exist on this kernel";
+    if (shipped_formats_dir().empty())
+      return nullptr;
+    path = shipped_formats_dir() + "/" + category + "/" + name + "/format";
+    text = read_text(path, ok);
+    if (!ok)
+      return nullptr;
+    shipped = true;
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  auto parsed = parse_tracepoint_format(text.str());
+  auto parsed = parse_tracepoint_format(text);
   if (!parsed) {
     error = "cannot parse " + path;
     return nullptr;
   }
   parsed->category = category;
+  parsed->shipped = shipped;
   auto shared = std::make_shared<const TracepointFormat>(std::move(*parsed));
   cache.emplace(key, shared);
   return shared;

@@ -4,10 +4,13 @@
 // reads them, so the checker runs until nothing new is learned and reports
 // errors only on its final round.
 #include "passes/semantic.h"
+#include "symbolizer.h"
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace hvt {
@@ -58,13 +61,34 @@ const std::vector<std::string> &builtin_names() {
   return names;
 }
 
+// Every function the checker knows, for did-you-mean hints.
 const std::vector<std::string> &function_names() {
   static const std::vector<std::string> names = {
-      "count", "sum",   "avg",  "min",  "max",   "stats", "hist", "lhist",
-      "printf", "exit", "str",  "print", "clear", "zero", "delete", "len",
-      "ksym",  "usym",  "kaddr", "time"};
+      "count",  "sum",    "avg",  "min",    "max",    "stats",   "hist",
+      "lhist",  "printf", "exit", "str",    "print",  "clear",   "zero",
+      "delete", "len",    "ksym", "usym",   "kaddr",  "time",    "strftime",
+      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic"};
   return names;
 }
+
+const std::vector<std::string> &stack_mode_names() {
+  static const std::vector<std::string> names = {"bpftrace", "perf", "raw"};
+  return names;
+}
+
+std::optional<StackMode> stack_mode_named(const std::string &name) {
+  if (name == "bpftrace")
+    return StackMode::Bpftrace;
+  if (name == "perf")
+    return StackMode::Perf;
+  if (name == "raw")
+    return StackMode::Raw;
+  return std::nullopt;
+}
+
+// The BPF stack is 512 bytes: longer strings would not fit beside a probe's
+// other buffers (bpftrace 0.17 has the same limit).
+constexpr uint64_t kMaxStringSize = 200;
 
 // Integers stored in maps, variables and keys are widened to 64 bits, as in
 // bpftrace; strings keep their size.
@@ -89,7 +113,9 @@ bool unify(Type &slot, const Type &use) {
   }
   if (slot.kind != use.kind)
     return false;
-  if (slot.is_string()) {
+  // Strings, and strftime() values (which carry their format), widen to
+  // the larger size; the smaller is NUL-padded.
+  if (slot.is_string() || slot.kind == TypeKind::Timestamp) {
     slot.size = std::max(slot.size, use.size);
     return true;
   }
@@ -117,6 +143,10 @@ bool probe_allows(ProbeKind kind, const std::string &builtin) {
   if (builtin.size() == 4 && builtin.rfind("arg", 0) == 0)
     return kind == ProbeKind::Kprobe || kind == ProbeKind::Uprobe ||
            kind == ProbeKind::RawTracepoint;
+  if (builtin == "func")
+    return kind == ProbeKind::Kprobe || kind == ProbeKind::Kretprobe ||
+           kind == ProbeKind::Uprobe || kind == ProbeKind::Uretprobe ||
+           kind == ProbeKind::Fentry || kind == ProbeKind::Fexit;
   return true;
 }
 
@@ -125,7 +155,14 @@ const char *builtin_probe_hint(const std::string &builtin) {
     return "retval is available in kretprobe, uretprobe and fexit probes";
   if (builtin == "args")
     return "args is available in tracepoint, fentry and fexit probes";
+  if (builtin == "func")
+    return "func is available in kprobe, kretprobe, uprobe, uretprobe, fentry "
+           "and fexit probes";
   return "arg0..arg9 are available in kprobe, uprobe and rawtracepoint probes";
+}
+
+bool is_user_probe(ProbeKind kind) {
+  return kind == ProbeKind::Uprobe || kind == ProbeKind::Uretprobe;
 }
 
 struct MapState {
@@ -141,6 +178,9 @@ public:
       : diags_(diags), result_(result) {}
 
   void run(ast::Program &program) {
+    apply_config(program.config);
+    if (result_.options.read_environment)
+      apply_environment();
     for (const auto &decl : program.map_decls)
       declare_map(decl);
     for (int round = 0; round < kRounds; ++round) {
@@ -159,6 +199,107 @@ private:
       return scratch_;
     }
     return diags_.error(range, std::move(message));
+  }
+
+  // ------------------------------------------------------------ settings
+
+  // A string_size / map_size value from the config block or environment;
+  // nullopt (after an error) when out of range.
+  std::optional<uint32_t> limit_value(const std::string &text, uint64_t max,
+                                      const std::string &what,
+                                      SourceRange range) {
+    uint64_t value = 0;
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value, 10);
+    if (ec == std::errc() && end == text.data() + text.size() && value >= 1 &&
+        value <= max)
+      return static_cast<uint32_t>(value);
+    diags_.error(range, what + " must be a number from 1 to " +
+                            std::to_string(max) + ", not '" + text + "'");
+    return std::nullopt;
+  }
+
+  // The settings bpftrace reads from `config = { ... }`. Keys are
+  // case-insensitive and may carry bpftrace's "bpftrace_" prefix.
+  void apply_config(const std::vector<ast::ConfigEntry> &config) {
+    static const std::set<std::string> ignored = {"cpp_demangle",
+                                                  "lazy_symbolication",
+                                                  "log_size",
+                                                  "max_bpf_progs",
+                                                  "max_cat_bytes",
+                                                  "max_probes",
+                                                  "max_type_res_iterations",
+                                                  "perf_rb_pages",
+                                                  "str_trunc_trailer",
+                                                  "print_maps_on_exit",
+                                                  "missing_probes",
+                                                  "cache_user_symbols"};
+    static const std::vector<std::string> known = {"max_map_keys", "max_strlen",
+                                                   "stack_mode"};
+    for (const auto &entry : config) {
+      std::string key = entry.key;
+      std::transform(key.begin(), key.end(), key.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      if (key.rfind("bpftrace_", 0) == 0)
+        key = key.substr(strlen("bpftrace_"));
+      if (key == "max_strlen") {
+        if (auto v = limit_value(entry.value, kMaxStringSize, "max_strlen",
+                                 entry.range))
+          result_.options.string_size = *v;
+      } else if (key == "max_map_keys") {
+        if (auto v = limit_value(entry.value, UINT32_MAX, "max_map_keys",
+                                 entry.range))
+          result_.options.map_size = *v;
+      } else if (key == "stack_mode") {
+        if (auto mode = stack_mode_named(entry.value))
+          result_.options.stack_mode = *mode;
+        else
+          diags_.error(entry.range, "unknown stack_mode '" + entry.value + "'")
+              .hint("expected bpftrace, perf or raw");
+      } else if (ignored.count(key)) {
+        diags_.warning(entry.range,
+                       "config '" + entry.key + "' has no effect in hvt");
+      } else {
+        auto &d = diags_.error(entry.range,
+                               "unknown config setting '" + entry.key + "'");
+        std::string guess = closest_match(key, known);
+        if (!guess.empty())
+          d.hint("did you mean '" + guess + "'?");
+        d.hint("hvt understands max_map_keys, max_strlen and stack_mode");
+      }
+    }
+  }
+
+  // bpftrace 0.17's environment variables and the newer spellings; like
+  // bpftrace, they override the config block.
+  void apply_environment() {
+    auto env = [](const char *name) -> const char * {
+      const char *value = getenv(name);
+      return value && *value ? value : nullptr;
+    };
+    for (const char *name : {"BPFTRACE_STRLEN", "BPFTRACE_MAX_STRLEN"})
+      if (const char *value = env(name))
+        if (auto v =
+                limit_value(value, kMaxStringSize,
+                            std::string("environment variable ") + name, {}))
+          result_.options.string_size = *v;
+    for (const char *name : {"BPFTRACE_MAP_KEYS_MAX", "BPFTRACE_MAX_MAP_KEYS"})
+      if (const char *value = env(name))
+        if (auto v =
+                limit_value(value, UINT32_MAX,
+                            std::string("environment variable ") + name, {}))
+          result_.options.map_size = *v;
+    if (const char *value = env("BPFTRACE_STACK_MODE")) {
+      if (auto mode = stack_mode_named(value))
+        result_.options.stack_mode = *mode;
+      else
+        diags_
+            .error({}, std::string("environment variable "
+                                   "BPFTRACE_STACK_MODE: unknown stack "
+                                   "mode '") +
+                           value + "'")
+            .hint("expected bpftrace, perf or raw");
+    }
   }
 
   void declare_map(const ast::MapDecl &decl) {
@@ -180,6 +321,7 @@ private:
     state.desc.storage = it->second;
     state.desc.max_entries = decl.max_entries;
     declared_.insert(decl.name);
+    declared_ranges_[decl.name] = decl.range;
   }
 
   void publish_maps() {
@@ -193,20 +335,79 @@ private:
       if (!declared_.count(name))
         desc.storage = desc.agg == AggKind::None ? MapStorage::Hash
                                                  : MapStorage::PercpuHash;
+      else
+        check_declared_storage(name, state, desc);
       result_.map_index[name] = result_.maps.size();
       result_.maps.push_back(std::move(desc));
     }
   }
 
+  // A `let @m = STORAGE(N)` map must suit its use: aggregations are
+  // updated without atomics, so only per-CPU storage keeps them exact, and
+  // array maps are indexed by one integer (a u32 in BPF).
+  void check_declared_storage(const std::string &name, const MapState &state,
+                              MapDesc &desc) {
+    if (!state.key_known && !state.value_known)
+      return; // declared but never used: nothing to check against
+    SourceRange decl = declared_ranges_[name];
+    bool percpu = desc.storage == MapStorage::PercpuHash ||
+                  desc.storage == MapStorage::PercpuLruHash ||
+                  desc.storage == MapStorage::PercpuArray;
+    bool array = desc.storage == MapStorage::PercpuArray ||
+                 desc.storage == MapStorage::Array;
+    if (desc.agg != AggKind::None && !percpu) {
+      diags_
+          .error(decl, "map " + name + " holds " + aggregation_name(desc.agg) +
+                           ", which needs per-CPU storage")
+          .note(state.value_site, "assigned here")
+          .hint("declare it with percpuhash, percpulruhash or percpuarray");
+      return;
+    }
+    if (!array)
+      return;
+    if (desc.agg == AggKind::Hist || desc.agg == AggKind::LHist) {
+      diags_
+          .error(decl, "map " + name + " holds " + aggregation_name(desc.agg) +
+                           ", which an array map cannot store")
+          .note(state.value_site, "assigned here")
+          .hint("declare it with percpuhash or percpulruhash");
+      return;
+    }
+    if (!desc.key.is_integer()) {
+      diags_
+          .error(decl, "array map " + name +
+                           " must be indexed by one integer, e.g. " + name +
+                           "[0]")
+          .note(state.key_site, "used here");
+      return;
+    }
+    desc.key = Type::integer(4, false); // BPF array keys are u32
+  }
+
   void check_probe(ast::Probe &probe, size_t index) {
     probe_ = &result_.probes[index];
     probe_->variables.clear();
-    if (probe.predicate) {
-      Type t = check(*probe.predicate);
-      if (!t.is_integer() && !t.is_none())
-        error(probe.predicate->range, "predicate must be an integer, not " + t.name());
-    }
+    if (probe.predicate)
+      check_condition(*probe.predicate, "predicate");
     check_block(probe.body);
+  }
+
+  // An if/while/ternary condition or a predicate: an integer. A condition
+  // whose own error was already reported is not reported again.
+  void check_condition(ast::Expr &cond, const char *what) {
+    size_t errors_before = diags_.error_count();
+    Type t = check(cond);
+    if (!t.is_integer() && diags_.error_count() == errors_before)
+      error(cond.range,
+            std::string(what) + " must be an integer, not " +
+                (t.is_none() ? "a statement without a value" : t.name()));
+  }
+
+  // "join() has no value" rather than "a value of type none".
+  std::string no_value(const ast::Expr &e) {
+    if (auto *call = e.as<ast::Call>())
+      return call->name + "() returns no value";
+    return "this has no value";
   }
 
   void check_block(ast::StmtList &body) {
@@ -234,9 +435,7 @@ private:
       return;
     case ast::StmtKind::If: {
       auto &s = *stmt.as<ast::If>();
-      Type t = check(*s.cond);
-      if (!t.is_integer())
-        error(s.cond->range, "condition must be an integer, not " + t.name());
+      check_condition(*s.cond, "condition");
       check_block(s.then_body);
       check_block(s.else_body);
       return;
@@ -251,9 +450,7 @@ private:
     }
     case ast::StmtKind::While: {
       auto &s = *stmt.as<ast::While>();
-      Type t = check(*s.cond);
-      if (!t.is_integer())
-        error(s.cond->range, "condition must be an integer, not " + t.name());
+      check_condition(*s.cond, "condition");
       ++loop_depth_;
       check_block(s.body);
       --loop_depth_;
@@ -341,6 +538,14 @@ private:
     state.desc.value = merged;
   }
 
+  // `x /= 0` and `x %= 0`, caught like `x / 0`.
+  static bool divides_by_zero(const ast::AssignOp &op, const ast::Expr &value) {
+    const auto *literal = value.as<ast::IntegerLit>();
+    return op.compound &&
+           (op.op == ast::BinaryOp::Div || op.op == ast::BinaryOp::Mod) &&
+           literal && literal->value == 0;
+  }
+
   void check_map_assign(ast::AssignMap &s) {
     auto &map = *s.map;
     auto &state = map_state(map);
@@ -360,11 +565,18 @@ private:
     if (value.is_none() || value.kind == TypeKind::Pointer) {
       // An operand that already failed has type none: do not pile on.
       if (diags_.error_count() == errors_before)
-        error(s.value->range, "cannot assign a value of type " + value.name() + " to a map");
+        error(s.value->range,
+              value.is_none() ? "cannot assign to a map: " + no_value(*s.value)
+                              : "cannot assign a value of type " +
+                                    value.name() + " to a map");
       return;
     }
     if (s.op.compound && !value.is_integer()) {
       error(s.value->range, "compound assignment needs an integer, not " + value.name());
+      return;
+    }
+    if (divides_by_zero(s.op, *s.value)) {
+      error(s.value->range, "division by zero");
       return;
     }
     set_map_value(map, state, AggKind::None, value, s.value->range);
@@ -447,19 +659,20 @@ private:
     case AggKind::Stats:
     case AggKind::Hist:
     case AggKind::LHist:
-      error(map.range, "cannot read " + std::string(aggregation_name(state.desc.agg)) +
-                           " map " + map.name + " in a probe");
+      error(map.range, "cannot read " +
+                           std::string(aggregation_name(state.desc.agg)) +
+                           " map " + map.name + " in a probe")
+          .hint("only count(), sum(), min(), max() and avg() maps can be read "
+                "in a probe");
       return map.type = Type::none();
+    // Read by combining every CPU's copy, as printing does.
     case AggKind::Count:
+      return map.type = Type::uint64();
+    case AggKind::Avg:
+      return map.type = Type::int64();
     case AggKind::Sum:
     case AggKind::Min:
     case AggKind::Max:
-    case AggKind::Avg:
-      error(map.range, "cannot read " + std::string(aggregation_name(state.desc.agg)) +
-                           " map " + map.name + " in a probe: its values are kept per CPU")
-          .hint("keep a plain counter instead, e.g. @" + map.name.substr(1) +
-                " = @" + map.name.substr(1) + " + 1");
-      return map.type = Type::none();
     case AggKind::None:
       break;
     }
@@ -480,12 +693,15 @@ private:
       }
       if (!it->second.is_integer() || !value.is_integer())
         error(s.range, "compound assignment needs integers");
+      else if (divides_by_zero(s.op, *s.value))
+        error(s.value->range, "division by zero");
       s.var->type = it->second;
       return;
     }
     if (value.is_none()) {
       if (diags_.error_count() == errors_before)
-        error(s.value->range, "cannot assign a value of type none to " + s.var->name);
+        error(s.value->range,
+              "cannot assign to " + s.var->name + ": " + no_value(*s.value));
       return;
     }
     if (it == vars.end()) {
@@ -504,8 +720,8 @@ private:
   Type infer(ast::Expr &e) {
     switch (e.kind) {
     case ast::ExprKind::Integer: {
-      auto &lit = *e.as<ast::IntegerLit>();
-      return lit.value > INT64_MAX ? Type::uint64() : Type::int64();
+      // bpftrace types every literal int64: 0xffffffffffffffff is -1.
+      return Type::int64();
     }
     case ast::ExprKind::String:
       return Type::string(e.as<ast::StringLit>()->value.size() + 1);
@@ -532,9 +748,7 @@ private:
       return infer_unary(*e.as<ast::Unary>());
     case ast::ExprKind::Ternary: {
       auto &t = *e.as<ast::Ternary>();
-      Type c = check(*t.cond);
-      if (!c.is_integer())
-        error(t.cond->range, "condition must be an integer, not " + c.name());
+      check_condition(*t.cond, "condition");
       Type a = storage_type(check(*t.then_expr));
       Type b = storage_type(check(*t.else_expr));
       if (a.is_integer() && b.is_integer())
@@ -610,6 +824,11 @@ private:
             .hint(builtin_probe_hint(n));
         return Type::none();
       }
+    if (n == "cpid" && result_.options.child_pid == 0) {
+      error(b.range, "cpid cannot be used without a child command")
+          .hint("start one with -c 'COMMAND'");
+      return Type::none();
+    }
     if (n == "pid" || n == "tid" || n == "uid" || n == "gid" || n == "nsecs" ||
         n == "elapsed" || n == "cpu" || n == "cgroup" || n == "rand" ||
         n == "curtask" || n == "cpid")
@@ -617,7 +836,7 @@ private:
     if (n.size() == 4 && n.rfind("arg", 0) == 0 && isdigit(n[3]))
       return Type::uint64();
     if (n == "retval")
-      return Type::int64();
+      return Type::uint64(); // as bpftrace: compare with (int64)retval < 0
     if (n == "comm")
       return Type::string(kCommSize);
     if (n == "args")
@@ -629,16 +848,23 @@ private:
       return Type::string(longest + 1);
     }
     if (n == "kstack")
-      return Type::of_kind(TypeKind::KStack, 8);
+      return Type::of_kind(TypeKind::KStack, kKStackSize);
     if (n == "ustack")
-      return Type::of_kind(TypeKind::UStack, 8);
+      return Type::of_kind(TypeKind::UStack, kUStackSize);
     if (n == "username")
       return Type::of_kind(TypeKind::Username, 8);
     if (n == "func") {
-      bool user = !probe_->points.empty() &&
-                  (probe_->points[0].desc.kind == ProbeKind::Uprobe ||
-                   probe_->points[0].desc.kind == ProbeKind::Uretprobe);
-      return Type::of_kind(user ? TypeKind::Usym : TypeKind::Ksym, 8);
+      bool user = false, kernel = false;
+      for (const auto &point : probe_->points)
+        (is_user_probe(point.desc.kind) ? user : kernel) = true;
+      if (user && kernel) {
+        error(b.range, "func cannot name both a user and a kernel function "
+                       "in one probe")
+            .hint("split the uprobes and the kernel probes into two probes");
+        return Type::none();
+      }
+      return user ? Type::of_kind(TypeKind::Usym, kUsymSize)
+                  : Type::of_kind(TypeKind::Ksym, 8);
     }
     auto &d = error(b.range, "unknown builtin '" + n + "'");
     std::string guess = closest_match(n, builtin_names());
@@ -658,14 +884,25 @@ private:
     const std::string &text = params[p.index - 1];
     int64_t value;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-    if (ec != std::errc() || end != text.data() + text.size())
-      if (!in_str_call_) {
-        error(p.range, "$" + std::to_string(p.index) + " is used as a number, but '" +
-                           text + "' is not one")
-            .hint("use str($" + std::to_string(p.index) + ") for a string parameter");
-        return Type::none();
-      }
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      error(p.range, "$" + std::to_string(p.index) +
+                         " is used as a number, but '" + text + "' is not one")
+          .hint("use str($" + std::to_string(p.index) +
+                ") for a string parameter");
+      return Type::none();
+    }
     return Type::int64();
+  }
+
+  // str($N): the parameter's text ("" when it is missing), whatever it
+  // holds, cut to `size` bytes with the NUL.
+  Type positional_string(ast::Positional &p, uint32_t size) {
+    const auto &params = result_.options.positional;
+    size_t length =
+        p.index >= 1 && static_cast<size_t>(p.index) <= params.size()
+            ? params[p.index - 1].size()
+            : 0;
+    return p.type = Type::string(std::min<uint64_t>(length + 1, size));
   }
 
   Type infer_field(ast::Field &f) {
@@ -777,9 +1014,7 @@ private:
     }
     if (u.op == Op::LogicalNot)
       return Type::uint64();
-    if (u.op == Op::Neg)
-      return Type::int64();
-    return Type::integer(8, t.is_signed);
+    return Type::integer(8, t.is_signed); // -(uint64)3 stays unsigned
   }
 
   bool expect_args(ast::Call &c, size_t min, size_t max) {
@@ -821,36 +1056,8 @@ private:
       expect_args(c, 0, 0);
       return Type::none();
     }
-    if (n == "str") {
-      if (!expect_args(c, 1, 2))
-        return Type::none();
-      in_str_call_ = true;
-      Type t = check(*c.args[0]);
-      in_str_call_ = false;
-      uint32_t size = result_.options.string_size;
-      if (c.args.size() == 2) {
-        auto *len = c.args[1]->as<ast::IntegerLit>();
-        if (!len || len->value == 0 || len->value > 1024) {
-          error(c.args[1]->range, "str() length must be a constant from 1 to 1024");
-          return Type::none();
-        }
-        size = std::min<uint32_t>(size, len->value + 1);
-      }
-      if (t.is_string())
-        return t;
-      if (auto *p = c.args[0]->as<ast::Positional>()) {
-        const auto &params = result_.options.positional;
-        size_t len = p->index >= 1 && static_cast<size_t>(p->index) <= params.size()
-                         ? params[p->index - 1].size()
-                         : 0;
-        return Type::string(len + 1);
-      }
-      if (!t.is_integer()) {
-        error(c.args[0]->range, "str() needs a pointer or a string, not " + t.name());
-        return Type::none();
-      }
-      return Type::string(size);
-    }
+    if (n == "str")
+      return check_str(c);
     if (n == "print") {
       if (!expect_args(c, 1, 3))
         return Type::none();
@@ -894,11 +1101,31 @@ private:
       }
       return Type::none();
     }
+    if (n == "symbolic")
+      return check_symbolic(c);
     if (n == "ksym" || n == "usym") {
-      if (expect_args(c, 1, 1) && !check(*c.args[0]).is_integer())
-        error(c.args[0]->range, n + "() needs an address");
-      return Type::of_kind(n == "ksym" ? TypeKind::Ksym : TypeKind::Usym, 8);
+      if (expect_args(c, 1, 1))
+        expect_integer(*c.args[0], n + "() needs an address");
+      return n == "ksym" ? Type::of_kind(TypeKind::Ksym, 8)
+                         : Type::of_kind(TypeKind::Usym, kUsymSize);
     }
+    if (n == "kaddr")
+      return check_kaddr(c);
+    if (n == "kstack" || n == "ustack")
+      return check_stack(c);
+    if (n == "time") {
+      if (expect_args(c, 0, 1) && c.args.size() == 1)
+        expect_string_literal(c, 0, "time()");
+      return Type::none();
+    }
+    if (n == "strftime")
+      return check_strftime(c);
+    if (n == "ntop")
+      return check_ntop(c);
+    if (n == "join")
+      return check_join(c);
+    if (n == "cat")
+      return check_format(c);
     auto &d = error(c.name_range, "unknown function '" + n + "'");
     std::string guess = closest_match(n, function_names());
     if (!guess.empty())
@@ -908,9 +1135,264 @@ private:
     return Type::none();
   }
 
-  Type check_printf(ast::Call &c) {
+  // ------------------------------------------------------------ functions
+
+  bool expect_integer(ast::Expr &arg, const std::string &message) {
+    Type t = check(arg);
+    if (t.is_integer())
+      return true;
+    if (!t.is_none())
+      error(arg.range, message + ", not " + t.name());
+    return false;
+  }
+
+  const ast::StringLit *expect_string_literal(ast::Call &c, size_t index,
+                                              const std::string &what) {
+    auto *lit = c.args[index]->as<ast::StringLit>();
+    if (!lit) {
+      check(*c.args[index]);
+      error(c.args[index]->range, what + " needs a string literal here");
+      return nullptr;
+    }
+    check(*c.args[index]);
+    return lit;
+  }
+
+  // str(ptr [, n]): at most n characters, and at most max_strlen bytes
+  // with the NUL. str($N) is the parameter's text.
+  Type check_str(ast::Call &c) {
+    if (!expect_args(c, 1, 2))
+      return Type::none();
+    uint32_t bytes = result_.options.string_size;
+    if (c.args.size() == 2) {
+      check(*c.args[1]);
+      auto *len = c.args[1]->as<ast::IntegerLit>();
+      // Only a cap: max_strlen still bounds the buffer.
+      if (!len || len->value == 0 || len->value > 1024) {
+        error(c.args[1]->range,
+              "str() length must be a constant from 1 to 1024");
+        return Type::none();
+      }
+      bytes = std::min<uint64_t>(bytes, len->value + 1);
+    }
+    if (auto *p = c.args[0]->as<ast::Positional>(); p && !p->is_count)
+      return positional_string(*p, bytes);
+    Type t = check(*c.args[0]);
+    if (t.is_string())
+      return Type::string(std::min(t.size, bytes));
+    if (t.is_none())
+      return t;
+    if (!t.is_integer()) {
+      error(c.args[0]->range,
+            "str() needs a pointer or a string, not " + t.name());
+      return Type::none();
+    }
+    return Type::string(bytes);
+  }
+
+  // kaddr("symbol"): resolved now, from this kernel's /proc/kallsyms.
+  Type check_kaddr(ast::Call &c) {
+    if (!expect_args(c, 1, 1))
+      return Type::none();
+    auto *name = expect_string_literal(c, 0, "kaddr()");
+    if (!name)
+      return Type::none();
+    if (!symbolizer::kernel_address(name->value)) {
+      error(c.args[0]->range, "kaddr(): no kernel symbol '" + name->value + "'")
+          .hint("/proc/kallsyms lists this kernel's symbols");
+      return Type::none();
+    }
+    return Type::uint64();
+  }
+
+  // kstack / kstack(limit) / kstack(mode) / kstack(mode, limit); likewise
+  // ustack. The mode is a bare word: bpftrace, perf or raw.
+  Type check_stack(ast::Call &c) {
+    if (!expect_args(c, 0, 2))
+      return Type::none();
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      auto &arg = *c.args[i];
+      if (auto *word = arg.as<ast::Builtin>(); word && i == 0) {
+        if (!stack_mode_named(word->name)) {
+          auto &d = error(arg.range, "unknown stack mode '" + word->name + "'");
+          std::string guess = closest_match(word->name, stack_mode_names());
+          if (!guess.empty())
+            d.hint("did you mean '" + guess + "'?");
+          d.hint("stack modes are bpftrace, perf and raw");
+          return Type::none();
+        }
+        continue;
+      }
+      auto *limit = arg.as<ast::IntegerLit>();
+      uint32_t max = max_stack_limit();
+      if (!limit || limit->value < 1 || limit->value > max) {
+        check(arg);
+        error(arg.range, c.name +
+                             "() takes a stack mode (bpftrace, perf, "
+                             "raw) and a constant frame limit from 1 to " +
+                             std::to_string(max));
+        return Type::none();
+      }
+      check(arg);
+    }
+    return c.name == "kstack" ? Type::of_kind(TypeKind::KStack, kKStackSize)
+                              : Type::of_kind(TypeKind::UStack, kUStackSize);
+  }
+
+  // The deepest stack the kernel records (perf_event_max_stack).
+  static uint32_t max_stack_limit() {
+    static const uint32_t max = [] {
+      FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "r");
+      unsigned value = 0;
+      if (f) {
+        if (fscanf(f, "%u", &value) != 1)
+          value = 0;
+        fclose(f);
+      }
+      return value ? value : kDefaultStackLimit;
+    }();
+    return max;
+  }
+
+  // strftime("fmt", nsecs): printed as local time when output is written.
+  Type check_strftime(ast::Call &c) {
+    if (!expect_args(c, 2, 2))
+      return Type::none();
+    auto *format = expect_string_literal(c, 0, "strftime()");
+    bool ok = expect_integer(*c.args[1], "strftime() needs nanoseconds");
+    if (!format || !ok)
+      return Type::none();
+    Type format_type = Type::string(format->value.size() + 1);
+    return Type::of_kind(TypeKind::Timestamp, 8 + format_type.size);
+  }
+
+  // ntop([family,] address): an IPv4 address in an integer, or the 4 or 16
+  // bytes of a tracepoint array field.
+  Type check_ntop(ast::Call &c) {
+    if (!expect_args(c, 1, 2))
+      return Type::none();
+    bool ok = true;
+    if (c.args.size() == 2)
+      ok = expect_integer(*c.args[0], "ntop() needs an address family");
+    auto &address = *c.args.back();
+    if (const TracepointField *field = array_field(address)) {
+      if (field->size != 4 && field->size != 16) {
+        error(address.range,
+              "ntop() needs a 4 or 16 byte address, but field '" + field->name +
+                  "' is " + std::to_string(field->size) + " bytes");
+        return Type::none();
+      }
+      address.type = Type::none(); // read as raw bytes by codegen
+    } else {
+      Type t = check(address);
+      if (!t.is_integer() && !t.is_none()) {
+        error(address.range,
+              "ntop() needs an integer or a 4 or 16 byte array, not " +
+                  t.name());
+        return Type::none();
+      }
+      ok = ok && t.is_integer();
+    }
+    return ok ? Type::of_kind(TypeKind::Inet, kInetSize) : Type::none();
+  }
+
+  // `args->field` when the field is an array of the same field in every
+  // tracepoint of the probe: its raw bytes, for ntop().
+  const TracepointField *array_field(const ast::Expr &e) {
+    auto *f = e.as<ast::Field>();
+    auto *object = f ? f->object->as<ast::Builtin>() : nullptr;
+    if (!object || object->name != "args" || probe_->points.empty())
+      return nullptr;
+    const TracepointField *found = nullptr;
+    for (const auto &point : probe_->points) {
+      const TracepointField *field =
+          point.format ? point.format->find(f->field) : nullptr;
+      if (!field || field->c_type.find('[') == std::string::npos ||
+          field->data_loc ||
+          (found &&
+           (found->offset != field->offset || found->size != field->size)))
+        return nullptr;
+      found = field;
+    }
+    return found;
+  }
+
+  // join(argv [, "delimiter"]): prints the strings of a NULL-terminated
+  // array of string pointers.
+  Type check_join(ast::Call &c) {
+    if (!expect_args(c, 1, 2))
+      return Type::none();
+    expect_integer(*c.args[0], "join() needs an array of string pointers");
+    if (c.args.size() == 2)
+      expect_string_literal(c, 1, "join()");
+    return Type::none();
+  }
+
+  // symbolic(args.FIELD): the field named with the kernel's own table from
+  // each tracepoint's print format (passes/print_fmt.h).
+  Type check_symbolic(ast::Call &c) {
+    if (!expect_args(c, 1, 1))
+      return Type::none();
+    auto *field = c.args[0]->as<ast::Field>();
+    auto *object = field ? field->object->as<ast::Builtin>() : nullptr;
+    if (!object || object->name != "args") {
+      check(*c.args[0]);
+      error(c.args[0]->range, "symbolic() needs a tracepoint field")
+          .hint("e.g. symbolic(args.exit_reason) in tracepoint:kvm:kvm_exit");
+      return Type::none();
+    }
+    Type t = check(*c.args[0]);
+    if (t.is_none())
+      return t; // the field itself was reported
+    if (!t.is_integer()) {
+      error(c.args[0]->range,
+            "symbolic() needs an integer field, not " + t.name());
+      return Type::none();
+    }
+    for (const auto &point : probe_->points) {
+      if (!point.format) {
+        error(c.args[0]->range, "symbolic() needs a tracepoint field, but " +
+                                    point.desc.display +
+                                    " is not a tracepoint");
+        return Type::none();
+      }
+      std::string why;
+      if (const auto *spec =
+              result_.symbolic->resolve(*point.format, field->field, why)) {
+        if (final_ && !spec->skipped.empty())
+          diags_.warning(c.args[0]->range,
+                         std::to_string(spec->skipped.size()) +
+                             " values in the kernel's names for field '" +
+                             field->field + "' of " + point.desc.target +
+                             " are names the kernel did not replace with "
+                             "numbers (" +
+                             spec->skipped[0] +
+                             (spec->skipped.size() > 1 ? ", ..." : "") +
+                             "); hvt prints those values as numbers");
+        continue;
+      }
+      auto &d = error(c.args[0]->range, why);
+      auto named = printfmt::symbolic_fields(*point.format,
+                                             result_.symbolic->functions());
+      std::string list;
+      for (const auto &name : named)
+        list += (list.empty() ? "" : ", ") + name;
+      if (!named.empty())
+        d.hint("fields it names: " + list);
+      return Type::none();
+    }
+    return Type::symbolic(result_.symbolic->tables());
+  }
+
+  Type check_printf(ast::Call &c) { return check_format(c); }
+
+  // printf("format", args...) and cat("format", args...).
+  Type check_format(ast::Call &c) {
     if (c.args.empty() || !c.args[0]->as<ast::StringLit>()) {
-      error(c.range, "printf() needs a format string literal as first argument");
+      error(c.range,
+            c.name + "() needs a format string literal as first argument");
+      for (auto &arg : c.args)
+        check(*arg);
       return Type::none();
     }
     const std::string &fmt = c.args[0]->as<ast::StringLit>()->value;
@@ -926,7 +1408,7 @@ private:
       while (j < fmt.size() && strchr("-+ #0123456789.hlzjt", fmt[j]))
         ++j;
       if (j >= fmt.size() || !strchr("diuxXoscp", fmt[j])) {
-        error(c.args[0]->range, "printf(): invalid conversion '" +
+        error(c.args[0]->range, c.name + "(): invalid conversion '" +
                                     fmt.substr(i, j - i + 1) + "' in format")
             .hint("supported: %d %i %u %x %X %o %s %c %p %%");
         return Type::none();
@@ -936,9 +1418,10 @@ private:
     }
     size_t given = c.args.size() - 1;
     if (given != conversions.size()) {
-      error(c.range, "printf(): the format has " + std::to_string(conversions.size()) +
-                         " conversion" + (conversions.size() == 1 ? "" : "s") +
-                         " but " + std::to_string(given) + " argument" +
+      error(c.range, c.name + "(): the format has " +
+                         std::to_string(conversions.size()) + " conversion" +
+                         (conversions.size() == 1 ? "" : "s") + " but " +
+                         std::to_string(given) + " argument" +
                          (given == 1 ? " is" : "s are") + " given");
       return Type::none();
     }
@@ -950,10 +1433,12 @@ private:
       char conv = conversions[i];
       bool want_string = conv == 's';
       if (want_string && t.kind == TypeKind::Pointer)
-        error(arg.range, "printf(): cannot print a value of type " + t.name());
+        error(arg.range,
+              c.name + "(): cannot print a value of type " + t.name());
       if (!want_string && !t.is_integer())
-        error(arg.range, std::string("printf(): %") + conv +
-                             " expects an integer, but the argument is " + t.name())
+        error(arg.range, c.name + "(): %" + conv +
+                             " expects an integer, but the argument is " +
+                             t.name())
             .hint("use %s for strings and other values");
     }
     return Type::none();
@@ -963,14 +1448,30 @@ private:
   SemanticResult &result_;
   Diagnostic scratch_;
   bool final_ = false;
-  bool in_str_call_ = false;
   int loop_depth_ = 0;
   ProbeInfo *probe_ = nullptr;
   std::map<std::string, MapState> maps_;
   std::set<std::string> declared_;
+  std::map<std::string, SourceRange> declared_ranges_;
 };
 
 } // namespace
+
+StackSpec stack_spec(const ast::Call *call, const SemanticOptions &options) {
+  StackSpec spec;
+  spec.mode = options.stack_mode;
+  if (!call)
+    return spec;
+  for (const auto &arg : call->args) {
+    if (auto *word = arg->as<ast::Builtin>()) {
+      if (auto mode = stack_mode_named(word->name))
+        spec.mode = *mode;
+    } else if (auto *limit = arg->as<ast::IntegerLit>()) {
+      spec.limit = static_cast<uint32_t>(limit->value);
+    }
+  }
+  return spec;
+}
 
 void check_types(ast::Program &program, Diagnostics &diags,
                  SemanticResult &result) {

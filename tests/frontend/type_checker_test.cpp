@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace hvt {
 namespace {
 
@@ -14,8 +17,17 @@ struct Checked {
   std::string diagnostics;
 };
 
-Checked check(const std::string &text) {
+// Tests see no BPFTRACE_* environment variables unless they ask to.
+SemanticOptions test_options() {
+  SemanticOptions options;
+  options.read_environment = false;
+  return options;
+}
+
+Checked check(const std::string &text,
+              const SemanticOptions &options = test_options()) {
   Checked out;
+  out.semantic.options = options;
   SourceFile source("test.ht", text);
   Diagnostics diags;
   out.program = parse_program(source, diags);
@@ -156,14 +168,17 @@ TEST(TypeCheckerDiagnostics, DivisionByConstantZero) {
             "                ^\n");
 }
 
+// A Xen tracepoint hvt ships a format for (scripts/formats) compiles on any
+// kernel and fails at attach time; one it does not ship fails here.
 TEST(TypeCheckerDiagnostics, MissingXenTracepointSaysNotAXenGuest) {
-  EXPECT_EQ(check("tracepoint:xen:xen_mc_entry { @ = count(); }").diagnostics,
-            "test.ht:1:1-27: error: tracepoint category 'xen' does not exist on "
-            "this kernel\n"
-            "tracepoint:xen:xen_mc_entry { @ = count(); }\n"
-            "^~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
-            "hint: this kernel is not a Xen guest: tracepoint category xen does "
-            "not exist\n");
+  EXPECT_EQ(
+      check("tracepoint:xen:xen_no_event { @ = count(); }").diagnostics,
+      "test.ht:1:1-27: error: tracepoint category 'xen' does not exist on "
+      "this kernel\n"
+      "tracepoint:xen:xen_no_event { @ = count(); }\n"
+      "^~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+      "hint: this kernel is not a Xen guest: tracepoint category xen does "
+      "not exist\n");
 }
 
 TEST(TypeCheckerDiagnostics, UnknownProbeType) {
@@ -186,6 +201,334 @@ TEST(TypeCheckerDiagnostics, SeveralErrorsAreAllReported) {
   std::string d = check("BEGIN { @a = foo(); @b = bar(); }").diagnostics;
   EXPECT_NE(d.find("unknown function 'foo'"), std::string::npos);
   EXPECT_NE(d.find("unknown function 'bar'"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// The language: types of builtins, functions and literals (bpftrace's).
+
+// The type of `expr` as seen through `$v = expr` in BEGIN.
+std::string type_of(const std::string &expr,
+                    const SemanticOptions &options = test_options()) {
+  auto c = check("BEGIN { $v = " + expr + "; }", options);
+  if (!c.diagnostics.empty())
+    return "error: " + c.diagnostics;
+  return c.semantic.probes[0].variables.at("$v").name();
+}
+
+TEST(TypeChecker, IntegerLiteralsAreInt64LikeBpftrace) {
+  EXPECT_EQ(type_of("0xffffffffffffffff"), "int64");
+  EXPECT_EQ(type_of("1e3"), "int64");
+  EXPECT_EQ(type_of("-(uint64)3"), "uint64"); // negation keeps the sign
+  EXPECT_EQ(type_of("-5"), "int64");
+  EXPECT_EQ(type_of("(uint64)1 - 2"), "uint64");
+  EXPECT_EQ(type_of("(int8)1 + (int16)2"), "int64");
+  EXPECT_EQ(type_of("~(uint32)0"), "uint64");
+  EXPECT_EQ(type_of("!5"), "uint64");
+}
+
+TEST(TypeChecker, BuiltinTypes) {
+  EXPECT_EQ(type_of("elapsed"), "uint64");
+  EXPECT_EQ(type_of("cgroup"), "uint64");
+  EXPECT_EQ(type_of("curtask"), "uint64");
+  EXPECT_EQ(type_of("username"), "username");
+  EXPECT_EQ(type_of("kstack"), "kstack");
+  EXPECT_EQ(type_of("ustack"), "ustack");
+  EXPECT_EQ(type_of("probe"), "string[8]");
+  auto c = check("BEGIN { @k = kstack; @u = ustack(perf, 3); }");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.find_map("@k")->value.size, kKStackSize);
+  EXPECT_EQ(c.semantic.find_map("@u")->value.size, kUStackSize);
+}
+
+TEST(TypeChecker, CpidIsTheChildPid) {
+  SemanticOptions options = test_options();
+  options.child_pid = 1234;
+  EXPECT_EQ(type_of("cpid", options), "uint64");
+}
+
+TEST(TypeChecker, FuncNamesKernelOrUserFunctions) {
+  // This test binary is an ELF file with a main() to probe.
+  std::string self = std::filesystem::read_symlink("/proc/self/exe");
+  auto c = check("uprobe:" + self + ":main { @f = func; }");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.find_map("@f")->value.kind, TypeKind::Usym);
+  EXPECT_EQ(c.semantic.find_map("@f")->value.size, kUsymSize);
+}
+
+TEST(TypeChecker, FunctionTypes) {
+  EXPECT_EQ(type_of("ksym(0)"), "ksym");
+  EXPECT_EQ(type_of("usym(0)"), "usym");
+  EXPECT_EQ(type_of("kaddr(\"vfs_read\")"), "uint64");
+  EXPECT_EQ(type_of("ntop(0x0100007f)"), "inet");
+  EXPECT_EQ(type_of("ntop(10, 0)"), "inet");
+  EXPECT_EQ(type_of("strftime(\"%H:%M\", nsecs)"), "timestamp");
+  EXPECT_EQ(type_of("str(arg0)").substr(0, 5), "error"); // no arg0 in BEGIN
+  auto c = check("BEGIN { $s = strftime(\"%H:%M:%S\", nsecs); }");
+  ASSERT_EQ(c.diagnostics, "");
+  // {nanoseconds, "%H:%M:%S" with its NUL padded to 16}
+  EXPECT_EQ(c.semantic.probes[0].variables.at("$s").size, 8u + 16u);
+}
+
+TEST(TypeChecker, StrftimeValuesWidenToTheLongestFormat) {
+  auto c = check("BEGIN { @t = strftime(\"%H\", nsecs); "
+                 "@t = strftime(\"%Y-%m-%d %H:%M\", nsecs); }");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.find_map("@t")->value.size, 8u + 16u);
+}
+
+TEST(TypeChecker, StrOfPositionalIsItsTextCutToMaxStrlen) {
+  SemanticOptions options = test_options();
+  options.positional = {"abcdefghijkl", "12"};
+  EXPECT_EQ(type_of("str($1)", options), "string[16]"); // 13 bytes, padded
+  EXPECT_EQ(type_of("str($1, 3)", options), "string[8]");
+  EXPECT_EQ(type_of("str($2)", options), "string[8]"); // numbers too
+  EXPECT_EQ(type_of("str($3)", options), "string[8]"); // missing: ""
+  EXPECT_EQ(type_of("$2 + 1", options), "int64");
+  options.string_size = 8;
+  EXPECT_EQ(type_of("str($1)", options), "string[8]");
+}
+
+TEST(TypeChecker, AggregationsReadInAProbeHaveTheirValueType) {
+  auto c = check("BEGIN { @c = count(); @s = sum((uint32)5); @n = min(-1); "
+                 "@a = avg(3); $c = @c; $s = @s; $n = @n; $a = @a; }");
+  ASSERT_EQ(c.diagnostics, "");
+  const auto &vars = c.semantic.probes[0].variables;
+  EXPECT_EQ(vars.at("$c").name(), "uint64");
+  EXPECT_EQ(vars.at("$s").name(), "uint64");
+  EXPECT_EQ(vars.at("$n").name(), "int64");
+  EXPECT_EQ(vars.at("$a").name(), "int64");
+}
+
+TEST(TypeChecker, DeleteWithKeyArgumentChecksTheKey) {
+  auto c = check("BEGIN { @m[1, \"a\"] = 5; delete(@m, (2, \"b\")); }");
+  EXPECT_EQ(c.diagnostics, "");
+}
+
+TEST(TypeChecker, ConfigBlockSetsLimitsAndStackMode) {
+  auto c = check("config = { max_strlen = 16; BPFTRACE_MAX_MAP_KEYS = 100; "
+                 "stack_mode = perf } BEGIN { @m[1] = str(0); }");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.options.string_size, 16u);
+  EXPECT_EQ(c.semantic.options.map_size, 100u);
+  EXPECT_EQ(c.semantic.options.stack_mode, StackMode::Perf);
+  EXPECT_EQ(c.semantic.find_map("@m")->max_entries, 100u);
+  EXPECT_EQ(c.semantic.find_map("@m")->value, Type::string(16));
+}
+
+TEST(TypeChecker, EnvironmentOverridesConfigBlockLikeBpftrace) {
+  setenv("BPFTRACE_STRLEN", "24", 1);
+  setenv("BPFTRACE_MAP_KEYS_MAX", "77", 1);
+  SemanticOptions options;
+  options.read_environment = true;
+  auto c = check("config = { max_strlen = 16 } BEGIN { @m[1] = 1; }", options);
+  unsetenv("BPFTRACE_STRLEN");
+  unsetenv("BPFTRACE_MAP_KEYS_MAX");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.options.string_size, 24u);
+  EXPECT_EQ(c.semantic.find_map("@m")->max_entries, 77u);
+}
+
+TEST(TypeChecker, StackSpecOfBuiltinAndCalls) {
+  SemanticOptions options = test_options();
+  options.stack_mode = StackMode::Perf;
+  auto c = check(
+      "BEGIN { @a = kstack(raw, 5); @b = ustack(9); @c = kstack(bpftrace); }");
+  ASSERT_EQ(c.diagnostics, "");
+  auto call = [&](size_t stmt) {
+    auto &assign = *c.program->probes[0].body[stmt]->as<ast::AssignMap>();
+    return assign.value->as<ast::Call>();
+  };
+  StackSpec a = stack_spec(call(0), options);
+  EXPECT_EQ(a.limit, 5u);
+  EXPECT_EQ(a.mode, StackMode::Raw);
+  StackSpec b = stack_spec(call(1), options);
+  EXPECT_EQ(b.limit, 9u);
+  EXPECT_EQ(b.mode, StackMode::Perf); // the configured default
+  EXPECT_EQ(stack_spec(call(2), options).mode, StackMode::Bpftrace);
+  StackSpec builtin = stack_spec(nullptr, options);
+  EXPECT_EQ(builtin.limit, kDefaultStackLimit);
+  EXPECT_EQ(builtin.mode, StackMode::Perf);
+}
+
+TEST(TypeChecker, DeclaredMapsKeepTheirStorageAndSize) {
+  auto c = check(
+      "let @a = percpuarray(8); let @l = lruhash(3); "
+      "let @p = percpulruhash(5); "
+      "BEGIN { @a[cpu] = nsecs; @l[pid] = 1; @p[1] = count(); @h[1] = 1; }");
+  ASSERT_EQ(c.diagnostics, "");
+  const MapDesc *a = c.semantic.find_map("@a");
+  EXPECT_EQ(a->storage, MapStorage::PercpuArray);
+  EXPECT_EQ(a->max_entries, 8u);
+  EXPECT_EQ(a->key, Type::integer(4, false)); // BPF array keys are u32
+  EXPECT_EQ(c.semantic.find_map("@l")->storage, MapStorage::LruHash);
+  EXPECT_EQ(c.semantic.find_map("@l")->max_entries, 3u);
+  EXPECT_EQ(c.semantic.find_map("@p")->storage, MapStorage::PercpuLruHash);
+  EXPECT_EQ(c.semantic.find_map("@h")->storage, MapStorage::Hash);
+  EXPECT_EQ(c.semantic.find_map("@h")->max_entries, 4096u);
+}
+
+// ---------------------------------------------------------------------------
+// The language: golden diagnostics, one per error kind.
+
+TEST(LanguageDiagnostics, CpidWithoutChild) {
+  EXPECT_EQ(
+      check("BEGIN { @ = cpid; }").diagnostics,
+      "test.ht:1:13-16: error: cpid cannot be used without a child command\n"
+      "BEGIN { @ = cpid; }\n"
+      "            ^~~~\n"
+      "hint: start one with -c 'COMMAND'\n");
+}
+
+TEST(LanguageDiagnostics, FuncOutsideFunctionProbes) {
+  EXPECT_EQ(check("BEGIN { @ = func; }").diagnostics,
+            "test.ht:1:13-16: error: builtin 'func' is not available in probe "
+            "'BEGIN'\n"
+            "BEGIN { @ = func; }\n"
+            "            ^~~~\n"
+            "hint: func is available in kprobe, kretprobe, uprobe, uretprobe, "
+            "fentry and fexit probes\n");
+}
+
+TEST(LanguageDiagnostics, UnknownStackModeWithHint) {
+  EXPECT_EQ(check("BEGIN { @ = kstack(pref, 3); }").diagnostics,
+            "test.ht:1:20-23: error: unknown stack mode 'pref'\n"
+            "BEGIN { @ = kstack(pref, 3); }\n"
+            "                   ^~~~\n"
+            "hint: did you mean 'perf'?\n"
+            "hint: stack modes are bpftrace, perf and raw\n");
+}
+
+TEST(LanguageDiagnostics, StackLimitOutOfRange) {
+  std::string d = check("BEGIN { @ = ustack(0); }").diagnostics;
+  EXPECT_EQ(d.substr(0, d.find('\n')),
+            "test.ht:1:20: error: ustack() takes a stack mode (bpftrace, perf, "
+            "raw) and a constant frame limit from 1 to 127");
+}
+
+TEST(LanguageDiagnostics, KaddrOfUnknownSymbol) {
+  EXPECT_EQ(
+      check("BEGIN { @ = kaddr(\"no_such_symbol\"); }").diagnostics,
+      "test.ht:1:19-34: error: kaddr(): no kernel symbol 'no_such_symbol'\n"
+      "BEGIN { @ = kaddr(\"no_such_symbol\"); }\n"
+      "                  ^~~~~~~~~~~~~~~~\n"
+      "hint: /proc/kallsyms lists this kernel's symbols\n");
+}
+
+TEST(LanguageDiagnostics, LiteralArgumentRequired) {
+  EXPECT_EQ(
+      check("BEGIN { $f = \"%H\"; @ = strftime($f, nsecs); }").diagnostics,
+      "test.ht:1:33-34: error: strftime() needs a string literal here\n"
+      "BEGIN { $f = \"%H\"; @ = strftime($f, nsecs); }\n"
+      "                                ^~\n");
+}
+
+TEST(LanguageDiagnostics, HistogramReadInProbe) {
+  EXPECT_EQ(
+      check("BEGIN { @h = hist(1); if (@h > 1) { exit(); } }").diagnostics,
+      "test.ht:1:27-28: error: cannot read hist() map @h in a probe\n"
+      "BEGIN { @h = hist(1); if (@h > 1) { exit(); } }\n"
+      "                          ^~\n"
+      "hint: only count(), sum(), min(), max() and avg() maps can be read "
+      "in a probe\n");
+}
+
+TEST(LanguageDiagnostics, StatementHasNoValue) {
+  EXPECT_EQ(
+      check("BEGIN { $x = join(0); }").diagnostics,
+      "test.ht:1:14-20: error: cannot assign to $x: join() returns no value\n"
+      "BEGIN { $x = join(0); }\n"
+      "             ^~~~~~~\n");
+  EXPECT_EQ(check("BEGIN { if (time()) { } }").diagnostics,
+            "test.ht:1:13-18: error: condition must be an integer, not a "
+            "statement without a value\n"
+            "BEGIN { if (time()) { } }\n"
+            "            ^~~~~~\n");
+}
+
+TEST(LanguageDiagnostics, NtopOfString) {
+  EXPECT_EQ(check("BEGIN { @ = ntop(\"x\"); }").diagnostics,
+            "test.ht:1:18-20: error: ntop() needs an integer or a 4 or 16 byte "
+            "array, not string[8]\n"
+            "BEGIN { @ = ntop(\"x\"); }\n"
+            "                 ^~~\n");
+}
+
+TEST(LanguageDiagnostics, UnknownFunctionSuggestsNewOnes) {
+  EXPECT_EQ(check("BEGIN { @ = strftme(\"%H\", nsecs); }").diagnostics,
+            "test.ht:1:13-19: error: unknown function 'strftme'\n"
+            "BEGIN { @ = strftme(\"%H\", nsecs); }\n"
+            "            ^~~~~~~\n"
+            "hint: did you mean 'strftime'?\n");
+}
+
+TEST(LanguageDiagnostics, UnknownConfigSetting) {
+  EXPECT_EQ(check("config = { max_strln = 8 } BEGIN { exit(); }").diagnostics,
+            "test.ht:1:12-24: error: unknown config setting 'max_strln'\n"
+            "config = { max_strln = 8 } BEGIN { exit(); }\n"
+            "           ^~~~~~~~~~~~~\n"
+            "hint: did you mean 'max_strlen'?\n"
+            "hint: hvt understands max_map_keys, max_strlen and stack_mode\n");
+}
+
+TEST(LanguageDiagnostics, ConfigValueOutOfRange) {
+  EXPECT_EQ(
+      check("config = { max_strlen = 500 } BEGIN { exit(); }").diagnostics,
+      "test.ht:1:12-27: error: max_strlen must be a number from 1 to 200, "
+      "not '500'\n"
+      "config = { max_strlen = 500 } BEGIN { exit(); }\n"
+      "           ^~~~~~~~~~~~~~~~\n");
+}
+
+TEST(LanguageDiagnostics, ConfigWithoutEffectIsAWarning) {
+  auto c = check("config = { log_size = 100 } BEGIN { exit(); }");
+  EXPECT_EQ(c.diagnostics,
+            "test.ht:1:12-25: warning: config 'log_size' has no effect in hvt\n"
+            "config = { log_size = 100 } BEGIN { exit(); }\n"
+            "           ^~~~~~~~~~~~~~\n");
+}
+
+TEST(LanguageDiagnostics, BadEnvironmentVariable) {
+  setenv("BPFTRACE_STRLEN", "lots", 1);
+  SemanticOptions options;
+  options.read_environment = true;
+  std::string d = check("BEGIN { exit(); }", options).diagnostics;
+  unsetenv("BPFTRACE_STRLEN");
+  EXPECT_NE(d.find("error: environment variable BPFTRACE_STRLEN must be a "
+                   "number from 1 to 200, not 'lots'"),
+            std::string::npos)
+      << d;
+}
+
+TEST(LanguageDiagnostics, AggregationInSharedStorage) {
+  EXPECT_EQ(check("let @c = hash(10);\nBEGIN { @c = count(); }").diagnostics,
+            "test.ht:1:1-18: error: map @c holds count(), which needs per-CPU "
+            "storage\n"
+            "let @c = hash(10);\n"
+            "^~~~~~~~~~~~~~~~~~\n"
+            "test.ht:2:14-20: note: assigned here\n"
+            "BEGIN { @c = count(); }\n"
+            "             ^~~~~~~\n"
+            "hint: declare it with percpuhash, percpulruhash or percpuarray\n");
+}
+
+TEST(LanguageDiagnostics, ArrayMapNeedsIntegerKey) {
+  EXPECT_EQ(
+      check("let @a = percpuarray(4);\nBEGIN { @a[\"x\"] = 1; }").diagnostics,
+      "test.ht:1:1-24: error: array map @a must be indexed by one integer, "
+      "e.g. @a[0]\n"
+      "let @a = percpuarray(4);\n"
+      "^~~~~~~~~~~~~~~~~~~~~~~~\n"
+      "test.ht:2:9-15: note: used here\n"
+      "BEGIN { @a[\"x\"] = 1; }\n"
+      "        ^~~~~~~\n");
+}
+
+TEST(LanguageDiagnostics, HistogramInArrayMap) {
+  std::string d =
+      check("let @a = percpuarray(4);\nBEGIN { @a[1] = hist(5); }").diagnostics;
+  EXPECT_EQ(d.substr(0, d.find('\n')),
+            "test.ht:1:1-24: error: map @a holds hist(), which an array map "
+            "cannot store");
 }
 
 } // namespace

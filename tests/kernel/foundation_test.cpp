@@ -42,16 +42,22 @@ pid_t open_files_as(const char *name, int times) {
   return child;
 }
 
+// Names unique to this test process, so concurrent runs cannot mix counts.
+std::string unique_name(const char *prefix) {
+  return prefix + std::to_string(getpid() % 100000);
+}
+
 TEST_F(Kernel, OpenatCountsByCommSeeEveryOpen) {
+  const std::string name = unique_name("hvt_o");
   HvtProcess hvt({"-e", "tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }"
                         " interval:ms:1500 { exit(); }"});
   ASSERT_TRUE(hvt.wait_for_stdout("Attaching 2 probes...\n", 20s));
-  pid_t child = open_files_as("hvt_open500", 500);
+  pid_t child = open_files_as(name.c_str(), 500);
   waitpid(child, nullptr, 0);
   Finished done = hvt.finish(20s);
   EXPECT_EQ(done.exit_code, 0) << done.err;
   std::smatch m;
-  std::regex line(R"(\n@\[hvt_open500\]: (\d+)\n)");
+  std::regex line("\n@\\[" + name + "\\]: (\\d+)\n");
   ASSERT_TRUE(std::regex_search(done.out, m, line)) << done.out;
   EXPECT_GE(std::stoi(m[1]), 500);
   // bpftrace layout: the Attaching line, two blank lines, then the map.
@@ -59,17 +65,19 @@ TEST_F(Kernel, OpenatCountsByCommSeeEveryOpen) {
 }
 
 TEST_F(Kernel, MapLinesAreSortedByValueAscending) {
-  HvtProcess hvt({"-e", "tracepoint:syscalls:sys_enter_openat /comm == \"hvt_few\" || "
-                        "comm == \"hvt_many\"/ { @[comm] = count(); }"
-                        " interval:ms:1200 { exit(); }"});
+  const std::string few_name = unique_name("hvt_f"), many_name = unique_name("hvt_m");
+  HvtProcess hvt({"-e", "tracepoint:syscalls:sys_enter_openat /comm == \"" + few_name +
+                            "\" || comm == \"" + many_name +
+                            "\"/ { @[comm] = count(); } interval:ms:1200 { exit(); }"});
   ASSERT_TRUE(hvt.wait_for_stdout("Attaching", 20s));
-  pid_t many = open_files_as("hvt_many", 30);
-  pid_t few = open_files_as("hvt_few", 3);
+  pid_t many = open_files_as(many_name.c_str(), 30);
+  pid_t few = open_files_as(few_name.c_str(), 3);
   waitpid(many, nullptr, 0);
   waitpid(few, nullptr, 0);
   Finished done = hvt.finish(20s);
   EXPECT_EQ(done.exit_code, 0) << done.err;
-  EXPECT_NE(done.out.find("\n\n\n@[hvt_few]: 3\n@[hvt_many]: 30\n"), std::string::npos)
+  EXPECT_NE(done.out.find("\n\n\n@[" + few_name + "]: 3\n@[" + many_name + "]: 30\n"),
+            std::string::npos)
       << done.out;
 }
 

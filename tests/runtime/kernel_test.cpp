@@ -96,9 +96,13 @@ MapDesc x_map() {
   return m;
 }
 
+// Each ProbeDesc is a probe block of its own, as if written
+// `a { } b { }`.
 CompiledProgram test_program(std::vector<ProbeDesc> probes) {
   CompiledProgram p;
   p.elf.assign(runtime_test_elf, runtime_test_elf + runtime_test_elf_len);
+  for (size_t i = 0; i < probes.size(); ++i)
+    probes[i].probe_index = i;
   p.probes = std::move(probes);
   p.maps = {calls_map(), hist_map(), x_map()};
   PrintfDesc hello;
@@ -475,10 +479,11 @@ TEST(RunProgramErrors, MissingTracepointCategory) {
   EXPECT_EQ(r.rc, 1);
   ASSERT_EQ(r.diags.all().size(), 1u) << messages(r.diags);
   const Diagnostic &d = r.diags.all()[0];
-  EXPECT_EQ(d.message, "cannot attach probe 'tracepoint:xen:xen_mc_entry': "
+  EXPECT_EQ(d.message, "cannot attach tracepoint:xen:xen_mc_entry: "
                        "tracepoint category 'xen' does not exist on this "
                        "kernel");
-  EXPECT_TRUE(has_hint(d, "this kernel is not a Xen guest"))
+  EXPECT_TRUE(has_hint(d, "this kernel is not a Xen guest: tracepoint "
+                          "category xen does not exist"))
       << messages(r.diags);
   EXPECT_EQ(d.range.begin.line, 3u);
   // "Attaching" is printed only once every probe is attached, and nothing
@@ -496,7 +501,7 @@ TEST(RunProgramErrors, MissingTracepointSuggestsAName) {
   ASSERT_EQ(r.diags.all().size(), 1u);
   const Diagnostic &d = r.diags.all()[0];
   EXPECT_EQ(d.message,
-            "cannot attach probe 'tracepoint:syscalls:sys_enter_getpi': "
+            "cannot attach tracepoint:syscalls:sys_enter_getpi: "
             "tracepoint 'syscalls:sys_enter_getpi' does not exist on this "
             "kernel");
   EXPECT_TRUE(
@@ -510,14 +515,15 @@ TEST(RunProgramErrors, KprobeWithoutKernelSupport) {
   if (stat("/sys/bus/event_source/devices/kprobe", &st) == 0 ||
       stat("/sys/kernel/tracing/kprobe_events", &st) == 0)
     GTEST_SKIP() << "this kernel has kprobes";
-  CompiledProgram p = test_program({probe(
-      ProbeKind::Kprobe, "on_kprobe", "kprobe:do_nanosleep", "do_nanosleep")});
-  Result r = run(p);
+  ProbeDesc kprobe =
+      probe(ProbeKind::Kprobe, "on_kprobe", "kprobe:do_nanosleep");
+  kprobe.function = "do_nanosleep";
+  Result r = run(test_program({kprobe}));
   EXPECT_EQ(r.rc, 1);
   ASSERT_EQ(r.diags.all().size(), 1u);
   EXPECT_EQ(r.diags.all()[0].message,
-            "cannot attach probe 'kprobe:do_nanosleep': this kernel has no "
-            "kprobe support");
+            "cannot attach kprobe:do_nanosleep: this kernel has no kprobe "
+            "support (built without CONFIG_KPROBES)");
 }
 
 TEST(RunProgramErrors, UprobeOnAMissingFunction) {
@@ -530,7 +536,7 @@ TEST(RunProgramErrors, UprobeOnAMissingFunction) {
   EXPECT_EQ(r.rc, 1);
   ASSERT_EQ(r.diags.all().size(), 1u);
   EXPECT_EQ(r.diags.all()[0].message,
-            std::string("cannot attach probe 'uprobe:x:nope': function "
+            std::string("cannot attach uprobe:x:nope: function "
                         "'hvt_no_such_function' was not found in '") +
                 self + "'");
 }
@@ -543,7 +549,7 @@ TEST(RunProgramErrors, UnknownSoftwareEvent) {
   EXPECT_EQ(r.rc, 1);
   ASSERT_EQ(r.diags.all().size(), 1u);
   const Diagnostic &d = r.diags.all()[0];
-  EXPECT_EQ(d.message, "cannot attach probe 'software:cpu-clok:1': unknown "
+  EXPECT_EQ(d.message, "cannot attach software:cpu-clok:1: unknown "
                        "software event 'cpu-clok'");
   EXPECT_TRUE(has_hint(d, "did you mean 'cpu-clock'?")) << messages(r.diags);
 }
@@ -564,7 +570,7 @@ TEST(RunProgramErrors, VerifierRejection) {
       << d.message;
   EXPECT_NE(d.message.find("invalid bpf_context access"), std::string::npos)
       << d.message;
-  EXPECT_TRUE(has_hint(d, "run with -v to see the full verifier log"))
+  EXPECT_TRUE(has_hint(d, "run with -d verifier to see the full verifier log"))
       << messages(r.diags);
 }
 

@@ -1,0 +1,378 @@
+// Stack and size limits of BPF programs, checked on hvt's own output.
+//
+// The stack check runs on the optimized IR, just before the BPF backend.
+// Without lifetime markers the backend gives every alloca left after
+// optimization its own frame slot, so the sum of their sizes is the frame
+// the verifier will see. Register spills can add a little more, and a
+// function with lifetime markers may share slots; for both, the backend's
+// own, exact check (which BackendDiagnostics turns into a diagnostic) has
+// the last word.
+#include "codegen/bpf_limits.h"
+
+#include <llvm/IR/DebugLoc.h>
+#include <llvm/IR/DiagnosticHandler.h>
+#include <llvm/IR/DiagnosticInfo.h>
+#include <llvm/IR/DiagnosticPrinter.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/Support/MathExtras.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace hvt {
+
+namespace {
+
+constexpr const char *kStackHint =
+    "strings, tuples and printf() arguments live on the stack: use fewer or "
+    "shorter strings per probe (str(x, N) keeps N bytes), or split the work "
+    "across probes";
+
+struct Location {
+  uint32_t line = 0;
+  uint32_t column = 0;
+  bool operator<(const Location &other) const {
+    return std::tie(line, column) < std::tie(other.line, other.column);
+  }
+};
+
+// Where a stack buffer is used first: the earliest script location among
+// the instructions that use it, directly or through address arithmetic.
+Location first_use(const llvm::AllocaInst &alloca) {
+  Location best{UINT32_MAX, UINT32_MAX};
+  std::vector<const llvm::Value *> work{&alloca};
+  std::set<const llvm::Value *> seen{&alloca};
+  while (!work.empty()) {
+    const llvm::Value *value = work.back();
+    work.pop_back();
+    for (const llvm::User *user : value->users()) {
+      if (!seen.insert(user).second)
+        continue;
+      const auto *inst = llvm::dyn_cast<llvm::Instruction>(user);
+      if (!inst)
+        continue;
+      if (const llvm::DebugLoc &loc = inst->getDebugLoc(); loc && loc.getLine())
+        best = std::min(best, Location{loc.getLine(), loc.getCol()});
+      if (llvm::isa<llvm::GetElementPtrInst>(inst) ||
+          llvm::isa<llvm::CastInst>(inst) || llvm::isa<llvm::SelectInst>(inst) ||
+          llvm::isa<llvm::PHINode>(inst))
+        work.push_back(inst);
+    }
+  }
+  return best.line == UINT32_MAX ? Location{} : best;
+}
+
+struct Buffer {
+  Location where;
+  uint64_t bytes = 0;
+};
+
+// Lifetime markers let the backend give buffers whose lifetimes do not
+// overlap the same slot, so the sum of their sizes says nothing.
+bool has_lifetime_markers(const llvm::Function &function) {
+  for (const auto &block : function)
+    for (const auto &inst : block)
+      if (const auto *intrinsic = llvm::dyn_cast<llvm::IntrinsicInst>(&inst);
+          intrinsic && intrinsic->isLifetimeStartOrEnd())
+        return true;
+  return false;
+}
+
+std::vector<Buffer> stack_buffers(const llvm::Function &function) {
+  const llvm::DataLayout &layout = function.getParent()->getDataLayout();
+  std::vector<Buffer> buffers;
+  for (const auto &block : function)
+    for (const auto &inst : block)
+      if (const auto *alloca = llvm::dyn_cast<llvm::AllocaInst>(&inst)) {
+        std::optional<llvm::TypeSize> size =
+            alloca->getAllocationSize(layout);
+        if (!size || size->isScalable())
+          continue; // hvt allocates only fixed-size buffers
+        uint64_t bytes = llvm::alignTo(size->getFixedValue(),
+                                       std::max<uint64_t>(alloca->getAlign().value(), 8));
+        buffers.push_back({first_use(*alloca), bytes});
+      }
+  return buffers;
+}
+
+// The statement that starts at `where`, so the diagnostic covers all of it.
+const ast::Stmt *find_statement(const ast::StmtList &body, Location where) {
+  for (const auto &stmt : body) {
+    if (stmt->range.begin.line == where.line &&
+        stmt->range.begin.column == where.column)
+      return stmt.get();
+    const ast::StmtList *children[2] = {nullptr, nullptr};
+    switch (stmt->kind) {
+    case ast::StmtKind::If:
+      children[0] = &stmt->as<ast::If>()->then_body;
+      children[1] = &stmt->as<ast::If>()->else_body;
+      break;
+    case ast::StmtKind::Unroll:
+      children[0] = &stmt->as<ast::Unroll>()->body;
+      break;
+    case ast::StmtKind::While:
+      children[0] = &stmt->as<ast::While>()->body;
+      break;
+    case ast::StmtKind::Block:
+      children[0] = &stmt->as<ast::BlockStmt>()->body;
+      break;
+    default:
+      break;
+    }
+    for (const auto *child : children)
+      if (child)
+        if (const ast::Stmt *found = find_statement(*child, where))
+          return found;
+  }
+  return nullptr;
+}
+
+SourceRange range_at(Location where, const ast::Program *program,
+                     size_t probe_index) {
+  if (program && probe_index < program->probes.size())
+    if (const ast::Stmt *stmt =
+            find_statement(program->probes[probe_index].body, where))
+      return stmt->range;
+  SourceLocation begin{where.line, where.column};
+  return {begin, begin};
+}
+
+// "line 3 (264 bytes), line 5 (80 bytes) and line 7 (16 bytes)"
+std::string largest_lines(const std::vector<Buffer> &buffers) {
+  std::map<uint32_t, uint64_t> by_line;
+  for (const auto &buffer : buffers)
+    by_line[buffer.where.line] += buffer.bytes;
+  std::vector<std::pair<uint32_t, uint64_t>> lines(by_line.begin(),
+                                                   by_line.end());
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto &a, const auto &b) { return a.second > b.second; });
+  lines.resize(std::min<size_t>(lines.size(), 3));
+  std::string text;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0)
+      text += i + 1 == lines.size() ? " and " : ", ";
+    text += (lines[i].first ? "line " + std::to_string(lines[i].first)
+                            : std::string("the probe itself")) +
+            " (" + std::to_string(lines[i].second) + " bytes)";
+  }
+  return text;
+}
+
+const ProbeDesc *probe_of(const CompiledProgram &compiled,
+                          llvm::StringRef function) {
+  for (const auto &probe : compiled.probes)
+    if (probe.program_name == function)
+      return &probe;
+  return nullptr;
+}
+
+void report_backend_stack_overflow(const CompiledProgram &compiled,
+                                   const ast::Program *program,
+                                   const std::string &function,
+                                   SourceLocation where, Diagnostics &diags,
+                                   uint32_t limit = kBpfStackLimit) {
+  const ProbeDesc *probe = probe_of(compiled, function);
+  std::string name = probe ? "'" + probe->display + "'" : function;
+  SourceRange range;
+  if (where.line)
+    range = range_at({where.line, where.column}, program,
+                     probe ? probe->probe_index : SIZE_MAX);
+  else if (probe)
+    range = probe->range;
+  diags
+      .error(range, "BPF stack limit exceeded: probe " + name +
+                        " needs more than " + std::to_string(limit) +
+                        " bytes of stack once compiled")
+      .hint(kStackHint);
+}
+
+} // namespace
+
+bool check_stack_usage(const llvm::Module &module,
+                       const CompiledProgram &compiled,
+                       const ast::Program *program, Diagnostics &diags,
+                       uint32_t limit) {
+  bool ok = true;
+  std::set<size_t> reported; // probe blocks; their attach points share code
+  for (const auto &function : module) {
+    if (function.isDeclaration())
+      continue;
+    const ProbeDesc *probe = probe_of(compiled, function.getName());
+    if (!probe || reported.count(probe->probe_index) ||
+        has_lifetime_markers(function))
+      continue;
+    std::vector<Buffer> buffers = stack_buffers(function);
+    uint64_t total = 0;
+    for (const auto &buffer : buffers)
+      total += buffer.bytes;
+    if (total <= limit)
+      continue;
+
+    // Point at the statement whose buffers take the probe past the limit.
+    std::stable_sort(buffers.begin(), buffers.end(),
+                     [](const Buffer &a, const Buffer &b) { return a.where < b.where; });
+    uint64_t running = 0;
+    Location crossing;
+    for (const auto &buffer : buffers) {
+      running += buffer.bytes;
+      if (running > limit) {
+        crossing = buffer.where;
+        break;
+      }
+    }
+    SourceRange range = crossing.line
+                            ? range_at(crossing, program, probe->probe_index)
+                            : probe->range;
+    diags
+        .error(range, "BPF stack limit exceeded: probe '" + probe->display +
+                          "' needs " + std::to_string(total) +
+                          " bytes of stack, and a BPF program may use " +
+                          std::to_string(limit))
+        .note(probe->range, "the largest stack buffers of this probe are on " +
+                                largest_lines(buffers))
+        .hint(kStackHint);
+    reported.insert(probe->probe_index);
+    ok = false;
+  }
+  return ok;
+}
+
+bool check_program_sizes(const std::vector<uint8_t> &elf,
+                         const CompiledProgram &compiled, Diagnostics &diags,
+                         uint64_t limit) {
+  // Our own object, but read it defensively all the same.
+  auto fits = [&](uint64_t offset, uint64_t size) {
+    return offset <= elf.size() && size <= elf.size() - offset;
+  };
+  Elf64_Ehdr header;
+  if (!fits(0, sizeof(header)))
+    return true;
+  memcpy(&header, elf.data(), sizeof(header));
+  if (memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+      header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_shentsize != sizeof(Elf64_Shdr) ||
+      !fits(header.e_shoff, uint64_t{header.e_shnum} * sizeof(Elf64_Shdr)))
+    return true;
+  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  memcpy(sections.data(), elf.data() + header.e_shoff,
+         sections.size() * sizeof(Elf64_Shdr));
+
+  bool ok = true;
+  std::set<size_t> reported;
+  for (const auto &symtab : sections) {
+    if (symtab.sh_type != SHT_SYMTAB || symtab.sh_link >= sections.size() ||
+        !fits(symtab.sh_offset, symtab.sh_size))
+      continue;
+    const Elf64_Shdr &strtab = sections[symtab.sh_link];
+    if (!fits(strtab.sh_offset, strtab.sh_size))
+      continue;
+    size_t count = symtab.sh_size / sizeof(Elf64_Sym);
+    for (size_t i = 0; i < count; ++i) {
+      Elf64_Sym symbol;
+      memcpy(&symbol, elf.data() + symtab.sh_offset + i * sizeof(Elf64_Sym),
+             sizeof(symbol));
+      if (ELF64_ST_TYPE(symbol.st_info) != STT_FUNC ||
+          symbol.st_name >= strtab.sh_size)
+        continue;
+      const char *start =
+          reinterpret_cast<const char *>(elf.data() + strtab.sh_offset);
+      std::string name(start + symbol.st_name,
+                       strnlen(start + symbol.st_name,
+                               strtab.sh_size - symbol.st_name));
+      uint64_t instructions = symbol.st_size / 8;
+      const ProbeDesc *probe = probe_of(compiled, name);
+      if (instructions <= limit || !probe ||
+          reported.count(probe->probe_index))
+        continue;
+      diags
+          .error(probe->range,
+                 "probe '" + probe->display + "' compiles to " +
+                     std::to_string(instructions) +
+                     " BPF instructions, and the kernel accepts at most " +
+                     std::to_string(limit) + " per program")
+          .hint("unroll less, or split the work across probes");
+      reported.insert(probe->probe_index);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+namespace {
+
+struct ProblemCollector : llvm::DiagnosticHandler {
+  explicit ProblemCollector(std::vector<BackendDiagnostics::Problem> &problems)
+      : problems(problems) {}
+
+  bool handleDiagnostics(const llvm::DiagnosticInfo &info) override {
+    if (info.getSeverity() != llvm::DS_Error)
+      return true; // warnings and remarks: nothing a user can act on
+    BackendDiagnostics::Problem problem;
+    llvm::raw_string_ostream text(problem.message);
+    if (const auto *located =
+            llvm::dyn_cast<llvm::DiagnosticInfoUnsupported>(&info)) {
+      text << located->getMessage();
+      problem.function = located->getFunction().getName().str();
+      if (located->isLocationAvailable())
+        problem.where = {located->getLocation().getLine(),
+                         located->getLocation().getColumn()};
+    } else {
+      llvm::DiagnosticPrinterRawOStream printer(text);
+      info.print(printer);
+    }
+    text.flush();
+    problem.stack_limit =
+        problem.message.find("stack limit") != std::string::npos;
+    // The stack overflow is reported once per instruction past the limit.
+    for (const auto &seen : problems)
+      if (seen.stack_limit && problem.stack_limit &&
+          seen.function == problem.function)
+        return true;
+    problems.push_back(std::move(problem));
+    return true;
+  }
+
+  std::vector<BackendDiagnostics::Problem> &problems;
+};
+
+} // namespace
+
+BackendDiagnostics::BackendDiagnostics(llvm::LLVMContext &context)
+    : context_(context), previous_(context.getDiagnosticHandler()) {
+  context_.setDiagnosticHandler(std::make_unique<ProblemCollector>(problems_));
+}
+
+BackendDiagnostics::~BackendDiagnostics() {
+  context_.setDiagnosticHandler(std::move(previous_));
+}
+
+bool BackendDiagnostics::report(const CompiledProgram &compiled,
+                                const ast::Program *program,
+                                Diagnostics &diags) const {
+  for (const auto &problem : problems_) {
+    if (problem.stack_limit) {
+      report_backend_stack_overflow(compiled, program, problem.function,
+                                    problem.where, diags);
+      continue;
+    }
+    SourceRange range{problem.where, problem.where};
+    diags
+        .error(range, "internal error: the BPF backend cannot compile this "
+                      "program: " +
+                          problem.message)
+        .hint("please report this with the program that caused it");
+  }
+  return problems_.empty();
+}
+
+} // namespace hvt

@@ -1,0 +1,703 @@
+#include "driver/cache.h"
+
+#include "driver/compiler_plugin.h"
+#include "program_io.h"
+#include "tracefs.h"
+
+#include <nlohmann/json.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+extern char **environ;
+
+namespace hvt {
+
+// ---------------------------------------------------------------------------
+// SHA-256 (FIPS 180-4)
+
+namespace {
+
+class Sha256 {
+public:
+  Sha256() { reset(); }
+
+  void update(const void *data, size_t size) {
+    const auto *p = static_cast<const uint8_t *>(data);
+    total_ += size;
+    while (size > 0) {
+      size_t n = std::min(size, sizeof(block_) - used_);
+      memcpy(block_ + used_, p, n);
+      used_ += n;
+      p += n;
+      size -= n;
+      if (used_ == sizeof(block_)) {
+        compress(block_);
+        used_ = 0;
+      }
+    }
+  }
+  void update(std::string_view s) { update(s.data(), s.size()); }
+
+  std::array<uint8_t, 32> finish() {
+    uint64_t bits = total_ * 8;
+    uint8_t pad = 0x80;
+    update(&pad, 1);
+    uint8_t zero = 0;
+    while (used_ != 56)
+      update(&zero, 1);
+    uint8_t length[8];
+    for (int i = 0; i < 8; ++i)
+      length[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+    update(length, 8);
+    std::array<uint8_t, 32> out;
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 4; ++j)
+        out[4 * i + j] = static_cast<uint8_t>(h_[i] >> (24 - 8 * j));
+    reset();
+    return out;
+  }
+
+  std::string hex() {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (uint8_t b : finish()) {
+      s += digits[b >> 4];
+      s += digits[b & 15];
+    }
+    return s;
+  }
+
+private:
+  static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+  void reset() {
+    static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+                                     0xa54ff53a, 0x510e527f, 0x9b05688c,
+                                     0x1f83d9ab, 0x5be0cd19};
+    memcpy(h_, init, sizeof(h_));
+    used_ = 0;
+    total_ = 0;
+  }
+
+  void compress(const uint8_t *block) {
+    static const uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
+        0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+        0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+        0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+        0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
+        0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+        0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+        0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+        0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+      w[i] = uint32_t{block[4 * i]} << 24 | uint32_t{block[4 * i + 1]} << 16 |
+             uint32_t{block[4 * i + 2]} << 8 | uint32_t{block[4 * i + 3]};
+    for (int i = 16; i < 64; ++i) {
+      uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5],
+             g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+      uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+      uint32_t ch = (e & f) ^ (~e & g);
+      uint32_t t1 = h + s1 + ch + k[i] + w[i];
+      uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+      uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+      uint32_t t2 = s0 + maj;
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+    h_[5] += f;
+    h_[6] += g;
+    h_[7] += h;
+  }
+
+  uint32_t h_[8];
+  uint8_t block_[64];
+  size_t used_ = 0;
+  uint64_t total_ = 0;
+};
+
+// Length-prefixed fields, so no two different inputs hash alike.
+void add_field(Sha256 &hash, std::string_view value) {
+  uint64_t size = value.size();
+  hash.update(&size, sizeof(size));
+  hash.update(value);
+}
+
+bool read_whole_file(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return !in.bad();
+}
+
+// sysfs and procfs files report a size of 4096 or 0: read them fully.
+std::string read_or_empty(const std::string &path) {
+  std::string text;
+  read_whole_file(path, text);
+  return text;
+}
+
+constexpr char kMagic[8] = {'H', 'V', 'T', 'C', 'A', 'C', 'H', 'E'};
+constexpr uint32_t kEntryVersion = 1;
+constexpr size_t kPrefixSize = 8 + 4 + 4 + 8 + 8;
+constexpr size_t kDigestSize = 32;
+constexpr const char *kEntrySuffix = ".hvtc";
+
+template <typename T> void put(std::string &out, T value) {
+  out.append(reinterpret_cast<const char *>(&value), sizeof(value));
+}
+
+template <typename T> T get(std::string_view in, size_t offset) {
+  T value;
+  memcpy(&value, in.data() + offset, sizeof(value));
+  return value;
+}
+
+} // namespace
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 hash;
+  hash.update(data);
+  return hash.hex();
+}
+
+// ---------------------------------------------------------------------------
+// Key inputs
+
+std::string default_cache_directory() {
+  auto env = [](const char *name) -> std::string {
+    const char *value = getenv(name);
+    return value && *value ? value : "";
+  };
+  if (std::string dir = env("HVT_CACHE_DIR"); !dir.empty())
+    return dir;
+  if (std::string dir = env("XDG_CACHE_HOME"); !dir.empty())
+    return dir + "/hvt";
+  if (std::string home = env("HOME"); !home.empty())
+    return home + "/.cache/hvt";
+  return "";
+}
+
+std::string kernel_identity() {
+  if (const char *id = getenv("HVT_CACHE_KERNEL_ID"); id && *id)
+    return id;
+  Sha256 hash;
+  add_field(hash, read_or_empty("/proc/sys/kernel/osrelease"));
+  // This boot: kernel addresses (kaddr(), KASLR) are resolved at compile
+  // time and change with every boot.
+  add_field(hash, read_or_empty("/proc/sys/kernel/random/boot_id"));
+  add_field(hash, read_or_empty("/proc/sys/kernel/version"));
+  // The GNU build id of the running vmlinux (and other notes).
+  add_field(hash, read_or_empty("/sys/kernel/notes"));
+  struct stat st;
+  std::string btf_size =
+      stat("/sys/kernel/btf/vmlinux", &st) == 0 ? std::to_string(st.st_size)
+                                                : "none";
+  add_field(hash, btf_size);
+  // Modules bring tracepoints and functions: their names, in order.
+  std::vector<std::string> modules;
+  std::istringstream list(read_or_empty("/proc/modules"));
+  for (std::string line; std::getline(list, line);)
+    modules.push_back(line.substr(0, line.find(' ')));
+  std::sort(modules.begin(), modules.end());
+  for (const auto &m : modules)
+    add_field(hash, m);
+  return hash.hex();
+}
+
+namespace {
+
+std::string dependency_digest(const std::string &path, bool by_content) {
+  if (by_content) {
+    std::string text;
+    if (!read_whole_file(path, text))
+      return "absent";
+    return "sha256:" + sha256_hex(text);
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    return "absent";
+  return "stat:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) +
+         ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+} // namespace
+
+bool dependency_current(const CacheDependency &dep) {
+  if (dep.digest == "absent")
+    return access(dep.path.c_str(), F_OK) != 0;
+  bool by_content = dep.digest.rfind("sha256:", 0) == 0;
+  return dependency_digest(dep.path, by_content) == dep.digest;
+}
+
+std::vector<CacheDependency>
+program_dependencies(const CompiledProgram &program) {
+  std::vector<std::pair<std::string, bool>> paths; // path, by content
+  auto tracepoint = [&](const std::string &category_and_name) {
+    size_t colon = category_and_name.find(':');
+    if (colon == std::string::npos || tracefs::root().empty())
+      return;
+    paths.emplace_back(tracefs::root() + "/events/" +
+                           category_and_name.substr(0, colon) + "/" +
+                           category_and_name.substr(colon + 1) + "/format",
+                       true);
+  };
+  for (const auto &probe : program.probes) {
+    if (probe.kind == ProbeKind::Tracepoint)
+      tracepoint(probe.target);
+    else if (probe.kind == ProbeKind::Uprobe ||
+             probe.kind == ProbeKind::Uretprobe)
+      paths.emplace_back(probe.target, false);
+  }
+  // A tracepoint the compiler left out because it was missing must still be
+  // missing for the stored program to be right.
+  for (const auto &skipped : program.skipped)
+    if (skipped.display.rfind("tracepoint:", 0) == 0)
+      tracepoint(skipped.display.substr(strlen("tracepoint:")));
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  std::vector<CacheDependency> deps;
+  for (const auto &[path, by_content] : paths)
+    deps.push_back({path, dependency_digest(path, by_content)});
+  return deps;
+}
+
+std::string CompileCache::key(const SourceFile &source,
+                              const CompileOptions &options) const {
+  if (kernel_id_.empty())
+    kernel_id_ = kernel_identity();
+  // Every field of the options that reaches the compiled output. A new
+  // option must be added here (the size check below is a reminder).
+#if defined(__x86_64__) && defined(__GLIBCXX__)
+  static_assert(sizeof(SemanticOptions) == 48,
+                "add the new SemanticOptions field to the cache key");
+  static_assert(sizeof(CodegenOptions) == 32,
+                "add the new CodegenOptions field to the cache key");
+#endif
+  const SemanticOptions &s = options.semantic;
+  Sha256 hash;
+  add_field(hash, "hvt compile cache key v1");
+  add_field(hash, std::to_string(kEntryVersion) + "/" +
+                      std::to_string(kProgramFormatVersion));
+  add_field(hash, compiler_id_);
+  add_field(hash, kernel_id_);
+  add_field(hash, source.name());
+  add_field(hash, source.text());
+  add_field(hash, std::to_string(s.positional.size()));
+  for (const auto &arg : s.positional)
+    add_field(hash, arg);
+  add_field(hash, std::to_string(s.string_size));
+  add_field(hash, std::to_string(s.map_size));
+  add_field(hash, std::to_string(s.target_pid));
+  add_field(hash, std::to_string(s.child_pid));
+  add_field(hash, std::to_string(static_cast<int>(s.stack_mode)));
+  add_field(hash, std::to_string(s.read_environment));
+  add_field(hash, std::to_string(options.codegen.optimize));
+  // The environment the compiler reads: bpftrace's settings and where the
+  // shipped tracepoint formats are.
+  std::vector<std::string> env;
+  for (char **e = environ; e && *e; ++e) {
+    std::string_view var(*e);
+    if ((s.read_environment && var.rfind("BPFTRACE_", 0) == 0) ||
+        var.rfind("HVT_FORMATS_DIR=", 0) == 0)
+      env.emplace_back(var);
+  }
+  std::sort(env.begin(), env.end());
+  add_field(hash, std::to_string(env.size()));
+  for (const auto &var : env)
+    add_field(hash, var);
+  return hash.hex();
+}
+
+// ---------------------------------------------------------------------------
+// Entries
+
+std::string encode_cache_entry(const std::string &key,
+                               const std::string &compiler_id,
+                               const CompiledProgram &program,
+                               const std::vector<CacheDependency> &deps) {
+  std::string_view elf(reinterpret_cast<const char *>(program.elf.data()),
+                       program.elf.size());
+  nlohmann::json header = {{"key", key},
+                           {"compiler", compiler_id},
+                           {"elf_sha256", sha256_hex(elf)}};
+  nlohmann::json dep_list = nlohmann::json::array();
+  for (const auto &d : deps)
+    dep_list.push_back(nlohmann::json::array({d.path, d.digest}));
+  header["deps"] = std::move(dep_list);
+  std::string header_text = header.dump();
+  std::string metadata = program_metadata_to_json(program);
+
+  std::string out(kMagic, sizeof(kMagic));
+  put<uint32_t>(out, kEntryVersion);
+  put<uint32_t>(out, static_cast<uint32_t>(header_text.size()));
+  put<uint64_t>(out, metadata.size());
+  put<uint64_t>(out, elf.size());
+  out += header_text;
+  out += metadata;
+  out += elf;
+  Sha256 hash;
+  hash.update(out);
+  auto digest = hash.finish();
+  out.append(reinterpret_cast<const char *>(digest.data()), digest.size());
+  return out;
+}
+
+bool decode_cache_entry(std::string_view bytes, const std::string &key,
+                        const std::string &compiler_id,
+                        CompiledProgram &program,
+                        std::vector<CacheDependency> &deps,
+                        std::string &error) {
+  if (bytes.size() < kPrefixSize + kDigestSize ||
+      memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    error = "not a cache entry";
+    return false;
+  }
+  if (get<uint32_t>(bytes, 8) != kEntryVersion) {
+    error = "entry of another cache version";
+    return false;
+  }
+  uint64_t header_size = get<uint32_t>(bytes, 12);
+  uint64_t metadata_size = get<uint64_t>(bytes, 16);
+  uint64_t elf_size = get<uint64_t>(bytes, 24);
+  uint64_t body = bytes.size() - kPrefixSize - kDigestSize;
+  if (header_size > body || metadata_size > body || elf_size > body ||
+      header_size + metadata_size + elf_size != body) {
+    error = "truncated or padded entry";
+    return false;
+  }
+  Sha256 hash;
+  hash.update(bytes.substr(0, bytes.size() - kDigestSize));
+  auto digest = hash.finish();
+  if (memcmp(digest.data(), bytes.data() + bytes.size() - kDigestSize,
+             kDigestSize) != 0) {
+    error = "checksum mismatch (corrupt entry)";
+    return false;
+  }
+  std::string_view header_text = bytes.substr(kPrefixSize, header_size);
+  std::string_view metadata =
+      bytes.substr(kPrefixSize + header_size, metadata_size);
+  std::string_view elf =
+      bytes.substr(kPrefixSize + header_size + metadata_size, elf_size);
+  auto header = nlohmann::json::parse(header_text, nullptr, false);
+  try {
+    if (header.is_discarded() || !header.is_object())
+      throw std::runtime_error("unreadable entry header");
+    if (header.at("key").get<std::string>() != key)
+      throw std::runtime_error("entry of another key");
+    if (header.at("compiler").get<std::string>() != compiler_id)
+      throw std::runtime_error("entry of another compiler build");
+    if (header.at("elf_sha256").get<std::string>() != sha256_hex(elf))
+      throw std::runtime_error("object hash mismatch");
+    deps.clear();
+    for (const auto &d : header.at("deps")) {
+      if (d.size() != 2)
+        throw std::runtime_error("bad dependency record");
+      deps.push_back(
+          {d.at(0).get<std::string>(), d.at(1).get<std::string>()});
+    }
+  } catch (const std::exception &e) {
+    error = e.what();
+    return false;
+  }
+  if (!program_metadata_from_json(metadata, program, error))
+    return false;
+  program.elf.assign(elf.begin(), elf.end());
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The directory
+
+CompileCache::CompileCache(std::string directory, std::string compiler_id)
+    : directory_(std::move(directory)), compiler_id_(std::move(compiler_id)) {}
+
+std::string CompileCache::entry_path(const std::string &key) const {
+  return directory_ + "/" + key + kEntrySuffix;
+}
+
+namespace {
+
+// mkdir -p, each new directory private to the user.
+bool make_directories(const std::string &path) {
+  if (path.empty())
+    return false;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string prefix = path.substr(0, pos);
+    if (prefix.empty())
+      continue;
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      return false;
+  }
+  return true;
+}
+
+std::string octal(mode_t mode) {
+  char text[8];
+  snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+} // namespace
+
+bool CompileCache::open(std::string &error) {
+  if (directory_.empty()) {
+    error = "no cache directory (set HVT_CACHE_DIR or HOME)";
+    return false;
+  }
+  struct stat st;
+  if (lstat(directory_.c_str(), &st) != 0) {
+    if (!make_directories(directory_) || lstat(directory_.c_str(), &st) != 0) {
+      error = "cannot create " + directory_ + ": " + strerror(errno);
+      return false;
+    }
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    error = directory_ + " is not a directory";
+    return false;
+  }
+  if (st.st_uid != geteuid()) {
+    error = directory_ + " belongs to uid " + std::to_string(st.st_uid) +
+            ", not to this user";
+    return false;
+  }
+  if ((st.st_mode & 077) != 0) {
+    error = directory_ + " is not private (mode " + octal(st.st_mode) +
+            "; it must be 0700)";
+    return false;
+  }
+  return true;
+}
+
+CompileCache::Lookup CompileCache::load(const std::string &key) {
+  Lookup result;
+  std::string path = entry_path(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    result.status = errno == ENOENT ? Status::Miss : Status::Rejected;
+    result.reason = strerror(errno);
+    if (result.status == Status::Rejected)
+      unlink(path.c_str());
+    return result;
+  }
+  auto reject = [&](std::string reason) {
+    close(fd);
+    unlink(path.c_str());
+    result.status = Status::Rejected;
+    result.reason = std::move(reason);
+    return result;
+  };
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return reject("not a regular file");
+  if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+    return reject("not owned by this user or writable by others");
+  if (static_cast<uint64_t>(st.st_size) > kMaxEntryBytes)
+    return reject("too large");
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return reject("short read");
+    done += static_cast<size_t>(n);
+  }
+  CompiledProgram program;
+  std::vector<CacheDependency> deps;
+  std::string error;
+  if (!decode_cache_entry(bytes, key, compiler_id_, program, deps, error))
+    return reject(error);
+  for (const auto &dep : deps)
+    if (!dependency_current(dep))
+      return reject("stale: " + dep.path + " changed");
+  // Most recently used entries are the ones trim() keeps.
+  futimens(fd, nullptr);
+  close(fd);
+  result.status = Status::Hit;
+  result.program = std::move(program);
+  return result;
+}
+
+bool CompileCache::store(const std::string &key, const CompiledProgram &program,
+                         std::string &error) {
+  std::string bytes = encode_cache_entry(key, compiler_id_, program,
+                                         program_dependencies(program));
+  if (bytes.size() > kMaxEntryBytes) {
+    error = "program too large to cache";
+    return false;
+  }
+  std::string temp = directory_ + "/.tmp.XXXXXX";
+  int fd = mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot create a file in " + directory_ + ": " + strerror(errno);
+    return false;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == bytes.size() && fchmod(fd, 0600) == 0;
+  ok = close(fd) == 0 && ok;
+  // rename() makes the entry appear complete or not at all.
+  if (!ok || rename(temp.c_str(), entry_path(key).c_str()) != 0) {
+    error = "cannot write " + entry_path(key) + ": " + strerror(errno);
+    unlink(temp.c_str());
+    return false;
+  }
+  trim();
+  return true;
+}
+
+void CompileCache::trim() {
+  struct Entry {
+    std::string path;
+    int64_t used; // mtime: last store or hit
+    uint64_t size;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  DIR *dir = opendir(directory_.c_str());
+  if (!dir)
+    return;
+  while (dirent *e = readdir(dir)) {
+    std::string name = e->d_name;
+    std::string path = directory_ + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    // Left behind by a run that died while storing.
+    if (name.rfind(".tmp.", 0) == 0) {
+      if (now - st.st_mtim.tv_sec > 3600)
+        unlink(path.c_str());
+      continue;
+    }
+    if (name.size() <= strlen(kEntrySuffix) ||
+        name.compare(name.size() - strlen(kEntrySuffix), std::string::npos,
+                     kEntrySuffix) != 0)
+      continue;
+    entries.push_back({path, st.st_mtim.tv_sec, static_cast<uint64_t>(st.st_size)});
+    total += static_cast<uint64_t>(st.st_size);
+  }
+  closedir(dir);
+  if (entries.size() <= kMaxEntries && total <= kMaxBytes)
+    return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.used < b.used; });
+  size_t count = entries.size();
+  for (const auto &e : entries) {
+    if (count <= kMaxEntries && total <= kMaxBytes)
+      break;
+    if (unlink(e.path.c_str()) == 0) {
+      --count;
+      total -= e.size;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The driver's entry point
+
+std::optional<CompiledProgram>
+compile_cached(const SourceFile &source, const CompileOptions &options,
+               const CacheOptions &cache_options, Diagnostics &diags,
+               const Compiler *compiler) {
+  Compiler plugin;
+  if (!compiler) {
+    plugin.compile = compile_with_plugin;
+    plugin.identity = compiler_identity();
+    compiler = &plugin;
+  }
+  auto say = [&](const std::string &text) {
+    if (cache_options.verbose && cache_options.log)
+      *cache_options.log << "hvt: compile cache: " << text << '\n';
+  };
+  bool dumps = options.dump_ast || options.codegen.dump_ir ||
+               options.codegen.dump_ir_optimized || options.codegen.dump_asm;
+  // -c's child pid is new on every run: such programs never repeat.
+  bool cacheable = cache_options.enabled && !dumps &&
+                   options.semantic.child_pid == 0 &&
+                   !compiler->identity.empty();
+  if (!cacheable) {
+    if (cache_options.enabled && !dumps)
+      say("off for this program");
+    return compiler->compile(source, options, diags);
+  }
+
+  std::string directory = cache_options.directory.empty()
+                              ? default_cache_directory()
+                              : cache_options.directory;
+  CompileCache cache(directory, compiler->identity);
+  std::string error;
+  if (!cache.open(error)) {
+    say("off: " + error);
+    return compiler->compile(source, options, diags);
+  }
+  std::string key = cache.key(source, options);
+  auto found = cache.load(key);
+  if (found.status == CompileCache::Status::Hit) {
+    say("hit " + cache.entry_path(key));
+    return std::move(found.program);
+  }
+  if (found.status == CompileCache::Status::Rejected)
+    say("rejected " + cache.entry_path(key) + ": " + found.reason +
+        "; compiling again");
+
+  auto compiled = compiler->compile(source, options, diags);
+  if (!compiled || !diags.all().empty())
+    return compiled;
+  if (cache.store(key, *compiled, error))
+    say("miss; stored " + cache.entry_path(key));
+  else
+    say("miss; not stored: " + error);
+  return compiled;
+}
+
+} // namespace hvt

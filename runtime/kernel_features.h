@@ -1,0 +1,22 @@
+// hvt --info: what the running kernel lets hvt do, each feature detected by
+// trying it (loading a tiny program, opening an event), not by version.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace hvt {
+
+struct Feature {
+  std::string name; // "kprobes"
+  bool available = false;
+  std::string detail; // why not, or where ("/sys/kernel/tracing")
+};
+
+std::vector<Feature> detect_features();
+
+// The --info report: kernel release, then one line per feature.
+void print_features(std::ostream &out);
+
+} // namespace hvt

@@ -1,0 +1,260 @@
+// BPF limits that hvt checks itself (codegen/bpf_limits.h): the stack
+// estimate and where it points, the instruction count of emitted programs,
+// and LLVM backend errors arriving as diagnostics instead of exit(1).
+#include "codegen/bpf_limits.h"
+#include "codegen/codegen.h"
+#include "driver/pipeline.h"
+#include "frontend/parser.h"
+
+#include <gtest/gtest.h>
+#include <llvm/IR/DIBuilder.h>
+#include <llvm/IR/DiagnosticInfo.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+namespace hvt {
+namespace {
+
+struct Compiled {
+  std::optional<CompiledProgram> program;
+  std::string diagnostics;
+};
+
+Compiled compile_text(const std::string &text) {
+  SourceFile source("test.ht", text);
+  Diagnostics diags;
+  Compiled result;
+  result.program = compile(source, CompileOptions{}, diags);
+  result.diagnostics = diags.render(source);
+  return result;
+}
+
+TEST(StackLimit, SmallProgramCompiles) {
+  Compiled done = compile_text(
+      "kprobe:vfs_read { printf(\"%s %s\\n\", str(arg0), comm); }");
+  EXPECT_TRUE(done.program) << done.diagnostics;
+  EXPECT_EQ(done.diagnostics, "");
+}
+
+// The generated code changes as codegen improves, so these tests give the
+// check hand-built IR: programs `i64 name(ptr)` with stack buffers of given
+// sizes, each used at a given script location.
+class StackIr {
+public:
+  StackIr() : module_("test", context_), di_(module_) {
+    module_.setDataLayout("e-m:e-p:64:64-i64:64-i128:128-n32:64-S128");
+    file_ = di_.createFile("test.ht", ".");
+    di_.createCompileUnit(llvm::dwarf::DW_LANG_C, file_, "test", true, "", 0);
+  }
+
+  struct Use {
+    uint32_t bytes, line, column;
+  };
+
+  void add_program(const std::string &name, const std::string &display,
+                   size_t probe_index, const std::vector<Use> &buffers) {
+    llvm::IRBuilder<> b(context_);
+    auto *type = llvm::FunctionType::get(b.getInt64Ty(), {b.getPtrTy()}, false);
+    auto *function = llvm::Function::Create(
+        type, llvm::GlobalValue::ExternalLinkage, name, module_);
+    auto *subprogram = di_.createFunction(
+        file_, name, name, file_, 1,
+        di_.createSubroutineType(di_.getOrCreateTypeArray({})), 1,
+        llvm::DINode::FlagZero, llvm::DISubprogram::SPFlagDefinition);
+    function->setSubprogram(subprogram);
+    b.SetInsertPoint(llvm::BasicBlock::Create(context_, "entry", function));
+    for (const auto &use : buffers) {
+      auto *buffer =
+          b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), use.bytes));
+      b.SetCurrentDebugLocation(
+          llvm::DILocation::get(context_, use.line, use.column, subprogram));
+      b.CreateStore(b.getInt64(1), buffer, /*isVolatile=*/true);
+    }
+    b.CreateRet(b.getInt64(0));
+    ProbeDesc probe;
+    probe.program_name = name;
+    probe.display = display;
+    probe.probe_index = probe_index;
+    probe.range = {{1, 1}, {1, static_cast<uint32_t>(display.size())}};
+    compiled_.probes.push_back(probe);
+  }
+
+  std::string check(const SourceFile &source,
+                    const ast::Program *program = nullptr) {
+    di_.finalize();
+    Diagnostics diags;
+    bool ok = check_stack_usage(module_, compiled_, program, diags);
+    EXPECT_EQ(ok, !diags.has_errors());
+    return diags.render(source);
+  }
+
+private:
+  llvm::LLVMContext context_;
+  llvm::Module module_;
+  llvm::DIBuilder di_;
+  llvm::DIFile *file_ = nullptr;
+  CompiledProgram compiled_;
+};
+
+const char *kThreeStatements = "BEGIN {\n"
+                               "  printf(\"a\");\n"
+                               "  printf(\"b\");\n"
+                               "  printf(\"c\");\n"
+                               "}\n";
+
+TEST(StackLimit, PointsAtTheStatementThatCrossesTheLimit) {
+  SourceFile source("test.ht", kThreeStatements);
+  Diagnostics parse_diags;
+  auto program = parse_program(source, parse_diags);
+  ASSERT_TRUE(program);
+  StackIr ir;
+  ir.add_program("BEGIN_0", "BEGIN", 0,
+                 {{200, 2, 3}, {16, 3, 3}, {200, 3, 3}, {200, 4, 3}});
+  EXPECT_EQ(ir.check(source, program.get()),
+            "test.ht:4:3-13: error: BPF stack limit exceeded: probe 'BEGIN' "
+            "needs 616 bytes of stack, and a BPF program may use 512\n"
+            "  printf(\"c\");\n"
+            "  ^~~~~~~~~~~\n"
+            "test.ht:1:1-5: note: the largest stack buffers of this probe are "
+            "on line 3 (216 bytes), line 2 (200 bytes) and line 4 (200 "
+            "bytes)\n"
+            "BEGIN {\n"
+            "^~~~~\n"
+            "hint: strings, tuples and printf() arguments live on the stack: "
+            "use fewer or shorter strings per probe (str(x, N) keeps N "
+            "bytes), or split the work across probes\n");
+}
+
+TEST(StackLimit, WithoutTheAstTheCaretMarksTheStatementStart) {
+  SourceFile source("test.ht", kThreeStatements);
+  StackIr ir;
+  ir.add_program("BEGIN_0", "BEGIN", 0, {{300, 2, 3}, {300, 3, 3}});
+  std::string rendered = ir.check(source);
+  EXPECT_EQ(rendered.substr(0, rendered.find('\n')),
+            "test.ht:3:3: error: BPF stack limit exceeded: probe 'BEGIN' needs "
+            "608 bytes of stack, and a BPF program may use 512")
+      << "each 300-byte buffer takes 304 bytes of the frame";
+}
+
+TEST(StackLimit, LimitIsInclusiveAndBuffersAreWordAligned) {
+  SourceFile source("test.ht", kThreeStatements);
+  StackIr ir;
+  ir.add_program("at_limit", "BEGIN", 0, {{256, 2, 3}, {256, 3, 3}});
+  // 5 bytes take a whole 8-byte slot: 256 + 256 + 8.
+  ir.add_program("over_limit", "END", 1, {{256, 2, 3}, {256, 3, 3}, {5, 4, 3}});
+  std::string rendered = ir.check(source);
+  EXPECT_EQ(rendered.find("'BEGIN'"), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find("probe 'END' needs 520 bytes"), std::string::npos)
+      << rendered;
+}
+
+TEST(StackLimit, ProbeWithSeveralAttachPointsIsReportedOnce) {
+  SourceFile source("test.ht", kThreeStatements);
+  StackIr ir;
+  ir.add_program("kprobe_a_0", "kprobe:a", 0, {{600, 2, 3}});
+  ir.add_program("kprobe_b_0", "kprobe:b", 0, {{600, 2, 3}});
+  std::string rendered = ir.check(source);
+  size_t first = rendered.find("BPF stack limit exceeded");
+  ASSERT_NE(first, std::string::npos) << rendered;
+  EXPECT_EQ(rendered.find("BPF stack limit exceeded", first + 1),
+            std::string::npos)
+      << rendered;
+}
+
+TEST(StackLimit, UnrolledCopiesEachHaveTheirOwnBuffers) {
+  // Every copy of an unrolled body has its own buffers; 20 strings of 64
+  // bytes are over the limit however the rest of the code is laid out.
+  Compiled done = compile_text(
+      "kprobe:vfs_read { unroll(20) { printf(\"%s\\n\", str(arg0)); } }");
+  EXPECT_FALSE(done.program);
+  EXPECT_NE(done.diagnostics.find("error: BPF stack limit exceeded: probe "
+                                  "'kprobe:vfs_read' needs "),
+            std::string::npos)
+      << done.diagnostics;
+}
+
+// Builds `i64 name(ptr)` with one `size`-byte stack buffer that it uses.
+llvm::Function *program_with_buffer(llvm::Module &module, const char *name,
+                                    uint32_t size) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> b(context);
+  auto *type = llvm::FunctionType::get(b.getInt64Ty(), {b.getPtrTy()}, false);
+  auto *function = llvm::Function::Create(
+      type, llvm::GlobalValue::ExternalLinkage, name, module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", function));
+  auto *buffer = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), size));
+  b.CreateStore(b.getInt64(1), buffer, /*isVolatile=*/true);
+  b.CreateRet(b.getInt64(0));
+  return function;
+}
+
+TEST(ProgramSize, CountsInstructionsOfEachProgram) {
+  Compiled done = compile_text("BEGIN { @a = 1; @b = 2; } END { @c = 3; }");
+  ASSERT_TRUE(done.program) << done.diagnostics;
+  Diagnostics diags;
+  EXPECT_TRUE(check_program_sizes(done.program->elf, *done.program, diags));
+  // With a limit of one instruction, both programs are too large.
+  EXPECT_FALSE(check_program_sizes(done.program->elf, *done.program, diags, 1));
+  ASSERT_EQ(diags.all().size(), 2u);
+  EXPECT_NE(diags.all()[0].message.find("probe 'BEGIN' compiles to "),
+            std::string::npos);
+  EXPECT_NE(diags.all()[0].message.find(
+                " BPF instructions, and the kernel accepts at most 1 per "
+                "program"),
+            std::string::npos)
+      << diags.all()[0].message;
+  EXPECT_NE(diags.all()[1].message.find("probe 'END'"), std::string::npos);
+}
+
+TEST(ProgramSize, IgnoresWhatIsNotAnElfObject) {
+  CompiledProgram compiled;
+  Diagnostics diags;
+  EXPECT_TRUE(check_program_sizes({}, compiled, diags, 1));
+  EXPECT_TRUE(check_program_sizes({0x7f, 'E', 'L', 'F', 2, 1}, compiled, diags, 1));
+  EXPECT_FALSE(diags.has_errors());
+}
+
+// LLVM's default handler would print the error and call exit(1).
+TEST(BackendDiagnostics, BackendErrorsBecomeDiagnostics) {
+  llvm::LLVMContext context;
+  llvm::Module module("test", context);
+  llvm::Function *function = program_with_buffer(module, "BEGIN_0", 8);
+  CompiledProgram compiled;
+  compiled.probes.resize(1);
+  compiled.probes[0].program_name = "BEGIN_0";
+  compiled.probes[0].display = "BEGIN";
+  compiled.probes[0].range = {{4, 1}, {4, 5}};
+  Diagnostics diags;
+  {
+    BackendDiagnostics backend(context);
+    for (int i = 0; i < 3; ++i) // once per instruction past the limit
+      context.diagnose(llvm::DiagnosticInfoUnsupported(
+          *function, "Looks like the BPF stack limit is exceeded."));
+    context.diagnose(
+        llvm::DiagnosticInfoUnsupported(*function, "unsupported thing"));
+    EXPECT_EQ(backend.problems().size(), 2u);
+    EXPECT_FALSE(backend.report(compiled, nullptr, diags));
+  }
+  ASSERT_EQ(diags.all().size(), 2u);
+  EXPECT_EQ(diags.all()[0].message,
+            "BPF stack limit exceeded: probe 'BEGIN' needs more than 512 "
+            "bytes of stack once compiled");
+  EXPECT_EQ(diags.all()[0].range.begin.line, 4u);
+  EXPECT_EQ(diags.all()[1].message,
+            "internal error: the BPF backend cannot compile this program: "
+            "unsupported thing");
+}
+
+TEST(BackendDiagnostics, RestoresThePreviousHandler) {
+  llvm::LLVMContext context;
+  const llvm::DiagnosticHandler *before = context.getDiagHandlerPtr();
+  {
+    BackendDiagnostics backend(context);
+    EXPECT_NE(context.getDiagHandlerPtr(), before);
+  }
+  EXPECT_EQ(context.getDiagHandlerPtr(), before);
+}
+
+} // namespace
+} // namespace hvt

@@ -1,0 +1,109 @@
+// Limits checked on the typed AST before codegen (passes/resource_limits):
+// unrolled code size and loops that can never end.
+#include "frontend/parser.h"
+#include "passes/semantic.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace hvt {
+namespace {
+
+// Runs the front end and the limit checks; returns the rendered errors.
+std::string limit_errors(const std::string &text) {
+  SourceFile source("test.ht", text);
+  Diagnostics diags;
+  auto program = parse_program(source, diags);
+  EXPECT_TRUE(program && !diags.has_errors()) << diags.render(source);
+  if (!program)
+    return "";
+  SemanticResult semantic;
+  resolve_attach_points(*program, diags, semantic);
+  check_types(*program, diags, semantic);
+  EXPECT_FALSE(diags.has_errors()) << diags.render(source);
+  check_resource_limits(*program, diags);
+  return diags.render(source);
+}
+
+std::string body_of(int statements) {
+  std::string body;
+  for (int i = 0; i < statements; ++i)
+    body += "@a++; ";
+  return body;
+}
+
+TEST(UnrollLimit, LargeButReasonableUnrollIsAllowed) {
+  // 100 copies of 100 statements (3 nodes each): 30,000 nodes.
+  EXPECT_EQ(limit_errors("BEGIN { unroll(100) { " + body_of(100) + "} }"), "");
+}
+
+TEST(UnrollLimit, NestedUnrollIsReportedAtTheOutermost) {
+  EXPECT_EQ(limit_errors("BEGIN {\n"
+                         "  unroll(100) {\n"
+                         "    unroll(100) { @a++; @b++; }\n"
+                         "  }\n"
+                         "}\n"),
+            "test.ht:2:3: error: unroll makes this probe too large: "
+            "unrolled, it has 60101 statements and expressions, and the "
+            "limit is 50000\n"
+            "  unroll(100) {\n"
+            "  ^~~~~~~~~~~~~\n"
+            "hint: unroll fewer times, or use a while loop (it runs without "
+            "copying its body)\n")
+      << "the count covers both levels";
+}
+
+TEST(UnrollLimit, SizeDoesNotOverflow) {
+  // 100^10 copies would overflow 64 bits; the count saturates.
+  std::string text = "BEGIN { ";
+  for (int i = 0; i < 10; ++i)
+    text += "unroll(100) { ";
+  text += "@a++;";
+  for (int i = 0; i < 10; ++i)
+    text += " }";
+  text += " }";
+  std::string errors = limit_errors(text);
+  EXPECT_NE(errors.find("unrolled, it has more than 2^64 statements"),
+            std::string::npos)
+      << errors;
+}
+
+TEST(UnrollLimit, LongProgramsWithoutUnrollAreNotLimited) {
+  EXPECT_EQ(limit_errors("BEGIN { " + body_of(20000) + "}"), "");
+}
+
+TEST(LoopEnds, ConstantTrueLoopWithoutExitIsRejected) {
+  EXPECT_EQ(limit_errors("BEGIN { while (1) { @a++; } }"),
+            "test.ht:1:16: error: this loop never ends: its condition is "
+            "always true, and nothing in its body leaves it\n"
+            "BEGIN { while (1) { @a++; } }\n"
+            "               ^\n"
+            "hint: add a 'break' or 'return', or a condition that becomes "
+            "false; the kernel refuses programs that may not finish\n");
+}
+
+TEST(LoopEnds, BreakOrReturnAnywhereInTheBodyIsAnExit) {
+  EXPECT_EQ(limit_errors("BEGIN { while (1) { if (@a > 5) { break; } @a++; } }"),
+            "");
+  EXPECT_EQ(limit_errors("BEGIN { while (2) { { return; } } }"), "");
+  EXPECT_EQ(limit_errors("BEGIN { while (1) { unroll(2) { if (pid) { break; } } } }"),
+            "");
+}
+
+TEST(LoopEnds, BreakOfAnInnerLoopDoesNotEndTheOuterOne) {
+  std::string errors =
+      limit_errors("BEGIN { while (1) { while (pid < 3) { break; } } }");
+  EXPECT_NE(errors.find("this loop never ends"), std::string::npos) << errors;
+  // A return in the inner loop ends the whole program.
+  EXPECT_EQ(limit_errors("BEGIN { while (1) { while (pid < 3) { return; } } }"),
+            "");
+}
+
+TEST(LoopEnds, LoopsWithRealConditionsAreLeftToTheVerifier) {
+  EXPECT_EQ(limit_errors("BEGIN { $i = 0; while ($i < 10) { $i++; } }"), "");
+  EXPECT_EQ(limit_errors("BEGIN { while (0) { @a++; } }"), "");
+}
+
+} // namespace
+} // namespace hvt
