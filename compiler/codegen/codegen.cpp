@@ -6,6 +6,7 @@
 // becomes one program function in a libbpf-style section. Debug info carries
 // the script text so the verifier log and BTF line info name script lines.
 #include "codegen/codegen.h"
+#include "kernel_functions.h"
 
 #include <llvm/IR/DIBuilder.h>
 #include <llvm/IR/IRBuilder.h>
@@ -271,8 +272,9 @@ private:
       target[target.find(':')] = '/';
       section = "tracepoint/" + target;
     } else if (desc.kind == ProbeKind::Fentry || desc.kind == ProbeKind::Fexit) {
+      // libbpf resolves "fentry/[MODULE:]FUNC" to a BTF id at load time.
       section = std::string(desc.kind == ProbeKind::Fentry ? "fentry/" : "fexit/") +
-                desc.function;
+                (desc.target.empty() ? "" : desc.target + ":") + desc.function;
     } else {
       section = section_for(desc);
     }
@@ -1118,11 +1120,19 @@ private:
                           0xffffffff);
     if (n == "cpid") // -c CMD's pid, known before compiling
       return b_.getInt64(semantic_.options.child_pid);
-    if (n == "retval")
-      return ctx_load(kPtRegsRet, 8);
+    // fentry/fexit contexts are u64 arrays: the arguments, then (fexit) the
+    // return value after the last one.
+    bool trampoline = point_->desc.kind == ProbeKind::Fentry ||
+                      point_->desc.kind == ProbeKind::Fexit;
+    if (n == "retval") {
+      if (!trampoline)
+        return ctx_load(kPtRegsRet, 8);
+      int nargs = kernel::btf_function_arg_count(point_->desc.function);
+      return ctx_load(8 * std::max(nargs, 0), 8);
+    }
     if (n.size() == 4 && n.rfind("arg", 0) == 0) {
       int index = n[3] - '0';
-      if (point_->desc.kind == ProbeKind::RawTracepoint)
+      if (point_->desc.kind == ProbeKind::RawTracepoint || trampoline)
         return ctx_load(8 * index, 8);
       if (index < 6)
         return ctx_load(kPtRegsArg[index], 8);

@@ -28,6 +28,7 @@ std::string ir_for(const std::string &text, CompiledProgram &compiled) {
   resolve_attach_points(*program, diags, semantic);
   check_types(*program, diags, semantic);
   EXPECT_FALSE(diags.has_errors()) << diags.render(source);
+  add_fallback_points(semantic); // kprobe <-> fentry twins, as the pipeline does
   llvm::LLVMContext context;
   auto module = generate_ir(context, *program, semantic, source, compiled);
   std::string ir;
@@ -45,6 +46,25 @@ TEST(CodegenIr, TracepointProgramHasSectionAndCommHelper) {
   EXPECT_NE(ir.find("inttoptr (i64 16 to ptr)(ptr"), std::string::npos) << ir;
   EXPECT_NE(ir.find("section \"license\""), std::string::npos);
   EXPECT_NE(ir.find("@m__anon = "), std::string::npos);
+}
+
+// The fentry/fexit twins of kprobes read a u64-array context: argN is
+// ctx[N] and fexit's retval follows the last argument (vfs_read has four);
+// the kprobe programs themselves read pt_regs (si at 104, ax at 80).
+TEST(CodegenIr, TrampolineTwinsReadArgumentsFromTheContextArray) {
+  CompiledProgram compiled;
+  std::string ir = ir_for("kprobe:vfs_read { @a = arg1; }\n"
+                          "kretprobe:vfs_read { @r = retval; }\n",
+                          compiled);
+  auto body = [&](const std::string &section) {
+    size_t at = ir.find("section \"" + section + "\"");
+    EXPECT_NE(at, std::string::npos) << section << "\n" << ir;
+    return at == std::string::npos ? std::string() : ir.substr(at, ir.find("\n}", at) - at);
+  };
+  EXPECT_NE(body("fentry/vfs_read").find("ptr %ctx, i64 8,"), std::string::npos) << ir;
+  EXPECT_NE(body("fexit/vfs_read").find("ptr %ctx, i64 32,"), std::string::npos) << ir;
+  EXPECT_NE(body("kprobe").find("ptr %ctx, i64 104,"), std::string::npos) << ir;
+  EXPECT_NE(body("kretprobe").find("ptr %ctx, i64 80,"), std::string::npos) << ir;
 }
 
 TEST(CodegenIr, StringBuffersAreWordAligned) {
