@@ -3,6 +3,8 @@
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  // Keys appear rarely: allocated then, not all 4096 at load (as hvt does).
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 4096);
   __type(key, __u32);
   __type(value, __u64);

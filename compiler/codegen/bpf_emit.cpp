@@ -74,8 +74,8 @@ bool emit(llvm::Module &module, llvm::TargetMachine &machine,
 // Optimizes, checks BPF's limits and emits. `program` (may be null) only
 // sharpens the ranges of limit diagnostics.
 bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
-                         const ast::Program *program,
-                         CompiledProgram &compiled, Diagnostics &diags) {
+                         const ast::Program *program, CompiledProgram &compiled,
+                         Diagnostics &diags) {
   std::string error;
   auto machine = bpf_target_machine(error);
   if (!machine) {

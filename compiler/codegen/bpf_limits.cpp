@@ -16,8 +16,8 @@
 #include <llvm/IR/Function.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
-#include <llvm/IR/Module.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
 #include <llvm/Support/MathExtras.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -64,8 +64,8 @@ Location first_use(const llvm::AllocaInst &alloca) {
       if (const llvm::DebugLoc &loc = inst->getDebugLoc(); loc && loc.getLine())
         best = std::min(best, Location{loc.getLine(), loc.getCol()});
       if (llvm::isa<llvm::GetElementPtrInst>(inst) ||
-          llvm::isa<llvm::CastInst>(inst) || llvm::isa<llvm::SelectInst>(inst) ||
-          llvm::isa<llvm::PHINode>(inst))
+          llvm::isa<llvm::CastInst>(inst) ||
+          llvm::isa<llvm::SelectInst>(inst) || llvm::isa<llvm::PHINode>(inst))
         work.push_back(inst);
     }
   }
@@ -94,12 +94,12 @@ std::vector<Buffer> stack_buffers(const llvm::Function &function) {
   for (const auto &block : function)
     for (const auto &inst : block)
       if (const auto *alloca = llvm::dyn_cast<llvm::AllocaInst>(&inst)) {
-        std::optional<llvm::TypeSize> size =
-            alloca->getAllocationSize(layout);
+        std::optional<llvm::TypeSize> size = alloca->getAllocationSize(layout);
         if (!size || size->isScalable())
           continue; // hvt allocates only fixed-size buffers
-        uint64_t bytes = llvm::alignTo(size->getFixedValue(),
-                                       std::max<uint64_t>(alloca->getAlign().value(), 8));
+        uint64_t bytes =
+            llvm::alignTo(size->getFixedValue(),
+                          std::max<uint64_t>(alloca->getAlign().value(), 8));
         buffers.push_back({first_use(*alloca), bytes});
       }
   return buffers;
@@ -154,8 +154,9 @@ std::string largest_lines(const std::vector<Buffer> &buffers) {
     by_line[buffer.where.line] += buffer.bytes;
   std::vector<std::pair<uint32_t, uint64_t>> lines(by_line.begin(),
                                                    by_line.end());
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const auto &a, const auto &b) { return a.second > b.second; });
+  std::stable_sort(
+      lines.begin(), lines.end(),
+      [](const auto &a, const auto &b) { return a.second > b.second; });
   lines.resize(std::min<size_t>(lines.size(), 3));
   std::string text;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -219,8 +220,9 @@ bool check_stack_usage(const llvm::Module &module,
       continue;
 
     // Point at the statement whose buffers take the probe past the limit.
-    std::stable_sort(buffers.begin(), buffers.end(),
-                     [](const Buffer &a, const Buffer &b) { return a.where < b.where; });
+    std::stable_sort(
+        buffers.begin(), buffers.end(),
+        [](const Buffer &a, const Buffer &b) { return a.where < b.where; });
     uint64_t running = 0;
     Location crossing;
     for (const auto &buffer : buffers) {
@@ -286,13 +288,12 @@ bool check_program_sizes(const std::vector<uint8_t> &elf,
         continue;
       const char *start =
           reinterpret_cast<const char *>(elf.data() + strtab.sh_offset);
-      std::string name(start + symbol.st_name,
-                       strnlen(start + symbol.st_name,
-                               strtab.sh_size - symbol.st_name));
+      std::string name(
+          start + symbol.st_name,
+          strnlen(start + symbol.st_name, strtab.sh_size - symbol.st_name));
       uint64_t instructions = symbol.st_size / 8;
       const ProbeDesc *probe = probe_of(compiled, name);
-      if (instructions <= limit || !probe ||
-          reported.count(probe->probe_index))
+      if (instructions <= limit || !probe || reported.count(probe->probe_index))
         continue;
       diags
           .error(probe->range,

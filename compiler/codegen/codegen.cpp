@@ -6,6 +6,7 @@
 // becomes one program function in a libbpf-style section. Debug info carries
 // the script text so the verifier log and BTF line info name script lines.
 #include "codegen/codegen.h"
+#include "codegen/map_read_cache.h"
 #include "kernel_functions.h"
 
 #include <llvm/IR/DIBuilder.h>
@@ -234,6 +235,11 @@ private:
       fields.push_back({"key_size", key_size});
     if (value_size)
       fields.push_back({"value_size", value_size});
+    // --- performance: creating a preallocated per-CPU hash costs ~1.7 ms
+    // (4096 entries, each per CPU) at every start; aggregations add keys
+    // rarely, so their elements are allocated when a key first appears.
+    if (map_type == BPF_MAP_TYPE_PERCPU_HASH)
+      fields.push_back({"map_flags", BPF_F_NO_PREALLOC});
 
     std::vector<llvm::Type *> members(fields.size(), b_.getPtrTy());
     auto *type = llvm::StructType::get(ctx_, members);
@@ -305,6 +311,7 @@ private:
     point_ = &point;
     variables_.clear();
     loops_.clear();
+    read_cache_.reset(); // --- performance: map reads shared per program
 
     // --- probes/runtime hook: -p PID -------------------------------------
     // Every probe but BEGIN, END and interval (which fires on whatever task
@@ -325,6 +332,7 @@ private:
     // --- end of hook ------------------------------------------------------
 
     if (probe.predicate) {
+      MapReadCache::Statement predicate_reads(read_cache_, *probe.predicate);
       Value *cond = to_bool(gen(*probe.predicate));
       auto *body = BasicBlock::Create(ctx_, "body", function_);
       auto *skip = BasicBlock::Create(ctx_, "skip", function_);
@@ -449,6 +457,7 @@ private:
       if (b_.GetInsertBlock()->getTerminator())
         return; // unreachable code after return/break
       set_location(stmt->range);
+      MapReadCache::Statement reads(read_cache_, *stmt); // --- performance
       gen_stmt(*stmt);
     }
   }
@@ -472,10 +481,12 @@ private:
       auto *done = BasicBlock::Create(ctx_, "if.done", function_);
       b_.CreateCondBr(cond, then_bb, else_bb);
       b_.SetInsertPoint(then_bb);
+      MapReadCache::Branch branch(read_cache_); // --- performance
       gen_block(s.then_body);
       if (!b_.GetInsertBlock()->getTerminator())
         b_.CreateBr(done);
       b_.SetInsertPoint(else_bb);
+      branch.restart();
       gen_block(s.else_body);
       if (!b_.GetInsertBlock()->getTerminator())
         b_.CreateBr(done);
@@ -786,11 +797,18 @@ private:
   Value *gen_map_read(const ast::Map &map) {
     const MapDesc &desc = map_desc(map.name);
     auto *global = map_global(map.name);
+    // --- performance: one lookup per value (map_read_cache.h)
+    bool shareable = desc.agg == AggKind::None && is_scalar(desc.value);
+    if (Value *earlier = shareable ? read_cache_.find(map) : nullptr)
+      return earlier;
     Value *key = build_key(map, desc);
     if (desc.agg != AggKind::None)
       return read_aggregation(global, key, desc);
-    if (is_scalar(desc.value))
-      return read_map_int(global, key);
+    if (is_scalar(desc.value)) {
+      Value *value = read_map_int(global, key);
+      read_cache_.insert(map, value);
+      return value;
+    }
     Value *buf = stack_buffer(desc.value.size, "read");
     lookup_then(
         global, key,
@@ -1739,10 +1757,12 @@ private:
       Value *l = to_bool(gen(*bin.lhs));
       b_.CreateCondBr(l, is_and ? rhs_bb : done, is_and ? done : rhs_bb);
       b_.SetInsertPoint(rhs_bb);
+      MapReadCache::Branch rhs_reads(read_cache_); // --- performance
       Value *r = to_bool(gen(*bin.rhs));
       b_.CreateStore(b_.CreateZExt(r, b_.getInt64Ty()), result);
       b_.CreateBr(done);
       b_.SetInsertPoint(done);
+      rhs_reads.restart();
       return b_.CreateLoad(b_.getInt64Ty(), result);
     }
     Value *l = gen(*bin.lhs);
@@ -1793,10 +1813,13 @@ private:
                                       : stack_buffer(t.type.size, "tern");
     b_.CreateCondBr(cond, then_bb, else_bb);
     b_.SetInsertPoint(then_bb);
+    MapReadCache::Branch arm_reads(read_cache_); // --- performance
     store_value(result, t.type, gen(*t.then_expr), t.then_expr->type);
     b_.CreateBr(done);
     b_.SetInsertPoint(else_bb);
+    arm_reads.restart();
     store_value(result, t.type, gen(*t.else_expr), t.else_expr->type);
+    arm_reads.restart();
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
     return is_scalar(t.type) ? b_.CreateLoad(b_.getInt64Ty(), result) : result;
@@ -1831,6 +1854,7 @@ private:
   const ResolvedAttachPoint *point_ = nullptr;
   std::map<std::string, Value *> variables_;
   std::vector<std::pair<BasicBlock *, BasicBlock *>> loops_; // continue, break
+  MapReadCache read_cache_; // --- performance: see map_read_cache.h
 };
 
 } // namespace

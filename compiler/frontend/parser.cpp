@@ -466,8 +466,31 @@ private:
                    describe_expected(expected, parser->getVocabulary());
                !list.empty() && !only_block_end(expected, offending)) {
       message += "; expected " + list;
+      explain_path_without_function(parser);
     }
     parser->notifyErrorListeners(&offending, message, nullptr);
+  }
+
+  // `uprobe:/bin/sh {` lexes as the attach point `uprobe:` and a predicate
+  // `/bin/sh {...`: an attach point part may hold '/' only when another ':'
+  // follows. An error inside such a predicate gets a note saying so.
+  void explain_path_without_function(antlr4::Parser *parser) {
+    antlr4::ParserRuleContext *ctx = parser->getContext();
+    while (ctx && ctx->getRuleIndex() != P::RulePredicate)
+      ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent);
+    if (!ctx || ctx->getStart()->getTokenIndex() == 0)
+      return;
+    const Token &slash = *ctx->getStart();
+    const Token &before =
+        *parser->getTokenStream()->get(slash.getTokenIndex() - 1);
+    if (before.getType() != P::ATTACH_POINT ||
+        before.getStopIndex() + 1 != slash.getStartIndex() ||
+        before.getText().back() != ':')
+      return;
+    state_.set_next_note(token_range(slash),
+                         "this '/' starts a predicate: a path in an attach "
+                         "point must be followed by ':FUNCTION', as in "
+                         "uprobe:/bin/bash:readline");
   }
 };
 
@@ -683,7 +706,7 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
 }
 
 std::unique_ptr<ast::Program> parse_on_this_thread(const SourceFile &file,
-                                                  Diagnostics &diags) {
+                                                   Diagnostics &diags) {
   ParseState state(file);
   ErrorListener listener(state);
   ByteStream input(file.text(), file.name());

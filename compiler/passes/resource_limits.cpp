@@ -64,10 +64,10 @@ uint64_t count_nodes(const ast::Expr *expr) {
     break;
   case ast::ExprKind::Ternary: {
     const auto *ternary = expr->as<ast::Ternary>();
-    children = saturating_add(
-        count_nodes(ternary->cond.get()),
-        saturating_add(count_nodes(ternary->then_expr.get()),
-                       count_nodes(ternary->else_expr.get())));
+    children =
+        saturating_add(count_nodes(ternary->cond.get()),
+                       saturating_add(count_nodes(ternary->then_expr.get()),
+                                      count_nodes(ternary->else_expr.get())));
     break;
   }
   case ast::ExprKind::Field:
@@ -178,7 +178,8 @@ private:
   uint64_t count_stmt(const ast::Stmt &stmt) {
     switch (stmt.kind) {
     case ast::StmtKind::Expr:
-      return saturating_add(1, count_nodes(stmt.as<ast::ExprStmt>()->expr.get()));
+      return saturating_add(1,
+                            count_nodes(stmt.as<ast::ExprStmt>()->expr.get()));
     case ast::StmtKind::AssignMap: {
       const auto *s = stmt.as<ast::AssignMap>();
       return saturating_add(1, saturating_add(count_nodes(s->map.get()),
@@ -198,8 +199,8 @@ private:
     case ast::StmtKind::While: {
       const auto *s = stmt.as<ast::While>();
       check_loop_ends(*s);
-      return saturating_add(1, saturating_add(count_nodes(s->cond.get()),
-                                              count_block(s->body)));
+      return saturating_add(
+          1, saturating_add(count_nodes(s->cond.get()), count_block(s->body)));
     }
     case ast::StmtKind::Unroll: {
       const auto *s = stmt.as<ast::Unroll>();
@@ -234,12 +235,12 @@ private:
   }
 
   void report_unroll(uint64_t size) {
-    std::string amount = size == UINT64_MAX ? "more than 2^64"
-                                            : std::to_string(size);
+    std::string amount =
+        size == UINT64_MAX ? "more than 2^64" : std::to_string(size);
     diags_
         .error(largest_unroll_->range,
-               "unroll makes this probe too large: unrolled, it has " +
-                   amount + " statements and expressions, and the limit is " +
+               "unroll makes this probe too large: unrolled, it has " + amount +
+                   " statements and expressions, and the limit is " +
                    std::to_string(kMaxUnrolledNodes))
         .hint("unroll fewer times, or use a while loop (it runs without "
               "copying its body)");

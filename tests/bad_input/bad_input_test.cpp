@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,8 +61,8 @@ bool forbid_loading() {
 }
 
 struct Result {
-  int exit_code = -1;  // -1 unless hvt exited normally
-  int signal = 0;      // the signal that ended hvt, if any
+  int exit_code = -1; // -1 unless hvt exited normally
+  int signal = 0;     // the signal that ended hvt, if any
   bool timed_out = false;
   std::string out, err;
 };
@@ -181,9 +181,9 @@ void expect_rejected(const Result &result, const std::string &expected_err) {
   EXPECT_NE(result.signal, SIGSYS)
       << "hvt called bpf() or perf_event_open(): a bad program reached the "
          "kernel";
-  EXPECT_EQ(result.signal, 0) << "hvt was killed by signal " << result.signal
-                              << "\n"
-                              << result.err;
+  EXPECT_EQ(result.signal, 0)
+      << "hvt was killed by signal " << result.signal << "\n"
+      << result.err;
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, expected_err);
@@ -218,15 +218,17 @@ TEST_P(BadInput, ExactDiagnosticAndNothingLoaded) {
   expect_rejected(run_hvt(args, kCorpus), read_file(expected));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Corpus, BadInput, ::testing::ValuesIn(corpus_cases()),
-    [](const ::testing::TestParamInfo<std::string> &info) {
-      std::string name = info.param;
-      std::replace_if(
-          name.begin(), name.end(),
-          [](char c) { return !isalnum(static_cast<unsigned char>(c)); }, '_');
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Corpus, BadInput, ::testing::ValuesIn(corpus_cases()),
+                         [](const ::testing::TestParamInfo<std::string> &info) {
+                           std::string name = info.param;
+                           std::replace_if(
+                               name.begin(), name.end(),
+                               [](char c) {
+                                 return !isalnum(static_cast<unsigned char>(c));
+                               },
+                               '_');
+                           return name;
+                         });
 
 // Every expectation has its program, so none is silently skipped.
 TEST(BadInputCorpus, EveryExpectationHasAProgram) {
@@ -258,8 +260,8 @@ protected:
 TEST_F(BadInputGenerated, VeryLongProgramErrorOnLastLine) {
   std::string program = "BEGIN {\n";
   for (int i = 0; i < 49998; ++i)
-    program += "  @a" + std::to_string(i % 100) + " = " + std::to_string(i) +
-               ";\n";
+    program +=
+        "  @a" + std::to_string(i % 100) + " = " + std::to_string(i) + ";\n";
   program += "  @a0 = \"x\"; }\n";
   expect_rejected(
       run_hvt({"-"}, kCorpus, program),
@@ -287,6 +289,15 @@ TEST_F(BadInputGenerated, NonUtf8OnStdin) {
                   "stdin:1:9: error: unexpected character '\\xff'\n"
                   "BEGIN { \xff\xfe }\n"
                   "        ^\n");
+}
+
+// The guard the cases rely on: a good program, run the same way, is
+// stopped as it reaches the kernel.
+TEST_F(BadInputGenerated, HarnessStopsAProgramThatLoads) {
+  Result result = run_hvt({"-e", "BEGIN { exit(); }"}, kCorpus);
+  EXPECT_EQ(result.signal, SIGSYS) << "exit code " << result.exit_code << "\n"
+                                   << result.err;
+  EXPECT_EQ(result.out, "");
 }
 
 TEST_F(BadInputGenerated, MissingScriptFile) {

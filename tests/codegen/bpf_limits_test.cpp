@@ -211,7 +211,8 @@ TEST(ProgramSize, IgnoresWhatIsNotAnElfObject) {
   CompiledProgram compiled;
   Diagnostics diags;
   EXPECT_TRUE(check_program_sizes({}, compiled, diags, 1));
-  EXPECT_TRUE(check_program_sizes({0x7f, 'E', 'L', 'F', 2, 1}, compiled, diags, 1));
+  EXPECT_TRUE(
+      check_program_sizes({0x7f, 'E', 'L', 'F', 2, 1}, compiled, diags, 1));
   EXPECT_FALSE(diags.has_errors());
 }
 

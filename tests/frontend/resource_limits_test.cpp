@@ -84,11 +84,12 @@ TEST(LoopEnds, ConstantTrueLoopWithoutExitIsRejected) {
 }
 
 TEST(LoopEnds, BreakOrReturnAnywhereInTheBodyIsAnExit) {
-  EXPECT_EQ(limit_errors("BEGIN { while (1) { if (@a > 5) { break; } @a++; } }"),
-            "");
+  EXPECT_EQ(
+      limit_errors("BEGIN { while (1) { if (@a > 5) { break; } @a++; } }"), "");
   EXPECT_EQ(limit_errors("BEGIN { while (2) { { return; } } }"), "");
-  EXPECT_EQ(limit_errors("BEGIN { while (1) { unroll(2) { if (pid) { break; } } } }"),
-            "");
+  EXPECT_EQ(
+      limit_errors("BEGIN { while (1) { unroll(2) { if (pid) { break; } } } }"),
+      "");
 }
 
 TEST(LoopEnds, BreakOfAnInnerLoopDoesNotEndTheOuterOne) {

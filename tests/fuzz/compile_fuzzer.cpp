@@ -45,8 +45,7 @@ bool range_inside(const hvt::SourceRange &range, const hvt::SourceFile &file) {
 int silent_libbpf(enum libbpf_print_level, const char *, va_list) { return 0; }
 
 void check_elf(const hvt::CompiledProgram &compiled, const std::string &log) {
-  if (compiled.elf.size() < 4 ||
-      memcmp(compiled.elf.data(), "\177ELF", 4) != 0)
+  if (compiled.elf.size() < 4 || memcmp(compiled.elf.data(), "\177ELF", 4) != 0)
     fail("compiled program is not an ELF object", log);
   if (compiled.probes.empty())
     fail("compiled program has no probes", log);
@@ -55,8 +54,8 @@ void check_elf(const hvt::CompiledProgram &compiled, const std::string &log) {
   bpf_object_open_opts opts{};
   opts.sz = sizeof(opts);
   opts.object_name = "hvt_fuzz";
-  bpf_object *object = bpf_object__open_mem(compiled.elf.data(),
-                                            compiled.elf.size(), &opts);
+  bpf_object *object =
+      bpf_object__open_mem(compiled.elf.data(), compiled.elf.size(), &opts);
   if (!object)
     fail("libbpf cannot open the compiled ELF", log);
   for (const auto &probe : compiled.probes)
@@ -71,8 +70,8 @@ void check_elf(const hvt::CompiledProgram &compiled, const std::string &log) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  hvt::SourceFile source("fuzz.ht",
-                         std::string(reinterpret_cast<const char *>(data), size));
+  hvt::SourceFile source(
+      "fuzz.ht", std::string(reinterpret_cast<const char *>(data), size));
   hvt::Diagnostics diags;
   hvt::CompileOptions options;
   // $1 is a number and $2 a string, so both kinds of parameter get used.

@@ -13,9 +13,9 @@ program when it starts like one: BEGIN, END, config, let, or a word with a
 ("stdin:1:5: error: ...") do not count.
 
 The script owns the files with those three prefixes: it rewrites them and
-deletes the ones whose source is gone. Other files (seed-*, and inputs a
-fuzzing run found worth keeping) are left alone. Identical programs are kept
-once.
+deletes the ones whose source is gone. Other files (found-*: inputs that
+fuzzing runs found to reach new code, see docs/robustness.md) are left
+alone. Identical programs are kept once.
 
   tests/fuzz/refresh_corpus.py           rewrite the corpus
   tests/fuzz/refresh_corpus.py --check   exit 1 if it is out of date

@@ -1,0 +1,165 @@
+// Codegen optimizations of docs/performance.md, checked on the IR: one map
+// lookup per value (map_read_cache.h) and where it must not apply, one
+// bpf_get_current_pid_tgid() per program, and the log2 of hist() without
+// ctlz.
+#include "codegen/codegen.h"
+#include "codegen/map_read_cache.h"
+#include "driver/pipeline.h"
+#include "frontend/parser.h"
+
+#include <gtest/gtest.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <sstream>
+
+namespace hvt {
+namespace {
+
+// The IR before optimization, as codegen wrote it.
+std::string ir_for(const std::string &text) {
+  SourceFile source("perf.ht", text);
+  Diagnostics diags;
+  auto program = parse_program(source, diags);
+  EXPECT_TRUE(program && !diags.has_errors()) << diags.render(source);
+  SemanticResult semantic;
+  semantic.options.read_environment = false;
+  resolve_attach_points(*program, diags, semantic);
+  check_types(*program, diags, semantic);
+  EXPECT_FALSE(diags.has_errors()) << diags.render(source);
+  CompiledProgram compiled;
+  llvm::LLVMContext context;
+  auto module = generate_ir(context, *program, semantic, source, compiled);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  module->print(os, nullptr);
+  return ir;
+}
+
+// The IR after LLVM's optimizations (what becomes the object).
+std::string optimized_ir_for(const std::string &text) {
+  SourceFile source("perf.ht", text);
+  Diagnostics diags;
+  std::ostringstream out;
+  CompileOptions options;
+  options.semantic.read_environment = false;
+  options.codegen.dump_ir_optimized = &out;
+  auto compiled = compile(source, options, diags);
+  EXPECT_TRUE(compiled) << diags.render(source);
+  return out.str();
+}
+
+// Programs that give the maps the tests read their types.
+const std::string kStart =
+    "tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; }\n";
+const std::string kX = "END { @x[1] = 1; @x[2] = 2; }\n";
+
+size_t count(const std::string &text, const std::string &what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + what.size()))
+    ++n;
+  return n;
+}
+
+// bpf_map_lookup_elem(@m_NAME, ...) calls in the IR.
+size_t lookups(const std::string &ir, const std::string &map) {
+  return count(ir, "inttoptr (i64 1 to ptr)(ptr @m_" + map + ",");
+}
+
+TEST(MapReadSharing, PredicateAndBodyShareOneLookup) {
+  std::string ir = ir_for(kStart +
+                          "tracepoint:raw_syscalls:sys_exit /@start[tid]/ {"
+                          " @ns = hist(nsecs - @start[tid]);"
+                          " delete(@start[tid]); }");
+  EXPECT_EQ(lookups(ir, "start"), 1u) << ir;
+}
+
+TEST(MapReadSharing, AWriteInBetweenReadsAgain) {
+  // ++ and += read the map themselves: one lookup more.
+  for (auto [write, expected] :
+       std::vector<std::pair<std::string, size_t>>{{"@x[1] = 7;", 2},
+                                                   {"@x[1]++;", 3},
+                                                   {"delete(@x[1]);", 2},
+                                                   {"@x[2] += 1;", 3},
+                                                   {"clear(@x);", 2}}) {
+    std::string ir = ir_for(kX + "BEGIN { $a = @x[1]; " + write +
+                            " $b = @x[1]; printf(\"%d %d\\n\", $a, $b); }");
+    EXPECT_EQ(lookups(ir, "x"), expected) << write;
+  }
+}
+
+TEST(MapReadSharing, ReadsInABranchAreNotReusedAfterIt) {
+  std::string ir = ir_for(kX + "BEGIN { if (pid) { $a = @x[1]; } $b = @x[1]; "
+                          "printf(\"%d\\n\", $b); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u);
+  ir = ir_for(kX + "BEGIN { if (pid) { $a = @x[1]; } else { $a = @x[1]; } "
+              "printf(\"%d\\n\", $a); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u); // then and else: neither dominates
+  ir = ir_for(kX + "BEGIN { $c = pid > 1 && @x[1] > 0; $d = @x[1]; "
+              "printf(\"%d %d\\n\", $c, $d); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u); // && may skip its right side
+  ir = ir_for(kX + "BEGIN { $c = pid > 1 ? @x[1] : 0; $d = @x[1]; "
+              "printf(\"%d %d\\n\", $c, $d); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u);
+}
+
+TEST(MapReadSharing, AReadBeforeABranchServesTheBranch) {
+  std::string ir = ir_for(kX + "BEGIN { $a = @x[1]; if ($a) { $b = @x[1]; "
+                          "printf(\"%d\\n\", $b); } }");
+  EXPECT_EQ(lookups(ir, "x"), 1u);
+}
+
+TEST(MapReadSharing, OnlyStableKeysShare) {
+  std::string ir = ir_for(kX + "BEGIN { $a = @x[nsecs]; $b = @x[nsecs]; "
+                          "printf(\"%d %d\\n\", $a, $b); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u);
+  ir = ir_for(kX + "BEGIN { $k = 1; $a = @x[$k]; $k = 2; $b = @x[$k]; "
+              "printf(\"%d %d\\n\", $a, $b); }");
+  EXPECT_EQ(lookups(ir, "x"), 2u);
+  ir = ir_for("END { @y[1, \"a\"] = 1; }\n"
+              "BEGIN { $a = @y[pid, comm]; $b = @y[pid, comm]; "
+              "printf(\"%d %d\\n\", $a, $b); }");
+  EXPECT_EQ(lookups(ir, "y"), 1u);
+}
+
+TEST(MapReadSharing, LoopBodiesReadAgain) {
+  std::string ir = ir_for(kX + "BEGIN { $i = 0; while ($i < 3) { @x[1] = @x[1] + 1;"
+                          " $i++; } printf(\"%d\\n\", @x[1]); }");
+  // In the loop (written there) and after it.
+  EXPECT_EQ(lookups(ir, "x"), 2u);
+}
+
+TEST(MapReadSharing, Fingerprints) {
+  SourceFile source("f.ht", "BEGIN { @a[tid, 1, \"x\"] = @b[nsecs] + "
+                            "@c[args] + @d; }");
+  Diagnostics diags;
+  auto program = parse_program(source, diags);
+  ASSERT_TRUE(program) << diags.render(source);
+  auto &assign = *program->probes[0].body[0]->as<ast::AssignMap>();
+  EXPECT_EQ(MapReadCache::fingerprint(*assign.map), "@a[btid,i1,s1:x,]");
+  auto &sum = *assign.value->as<ast::Binary>();
+  auto &left = *sum.lhs->as<ast::Binary>();
+  EXPECT_EQ(MapReadCache::fingerprint(*left.lhs->as<ast::Map>()), "");
+  EXPECT_EQ(MapReadCache::fingerprint(*sum.rhs->as<ast::Map>()), "@d[]");
+  std::set<std::string> written;
+  EXPECT_TRUE(MapReadCache::written_maps(*program->probes[0].body[0], written));
+  EXPECT_EQ(written, std::set<std::string>{"@a"});
+}
+
+TEST(HelperCalls, TidIsFetchedOncePerProgram) {
+  std::string ir = optimized_ir_for(
+      "tracepoint:raw_syscalls:sys_exit /@start[tid]/ {"
+      " @start[tid] = 0;"
+      " @ns = hist(nsecs - @start[tid]); delete(@start[tid]); }");
+  EXPECT_EQ(count(ir, "inttoptr (i64 14 to ptr)()"), 1u) << ir;
+}
+
+TEST(HistBucket, NoCtlzExpansion) {
+  std::string ir = ir_for("BEGIN { @h = hist(nsecs); }");
+  EXPECT_EQ(count(ir, "llvm.ctlz"), 0u);
+}
+
+} // namespace
+} // namespace hvt
