@@ -28,6 +28,11 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
                           "ldconfig -p lists");
     return false;
   }
+  // Checked before libbpf opens it: opening a FIFO would block forever.
+  if (!binaries::is_elf(probe.target)) {
+    err.reason = fmt::format("'{}' is not an ELF binary", probe.target);
+    return false;
+  }
   bpf_uprobe_opts opts{};
   opts.sz = sizeof(opts);
   opts.retprobe = probe.kind == ProbeKind::Uretprobe;
@@ -39,9 +44,7 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
     return true;
   }
   int e = errno;
-  if (!binaries::is_elf(probe.target)) {
-    err.reason = fmt::format("'{}' is not an ELF binary", probe.target);
-  } else if (e == ENOENT && !probe.function.empty()) {
+  if (e == ENOENT && !probe.function.empty()) {
     err.not_found = true;
     err.reason = fmt::format("function '{}' was not found in '{}'",
                              probe.function, probe.target);

@@ -1,4 +1,5 @@
 #include "binaries.h"
+#include <fcntl.h>
 
 #include <dirent.h>
 #include <glob.h>
@@ -124,12 +125,18 @@ std::string find_on_path(const std::string &name) {
 } // namespace
 
 bool is_elf(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
+  // Only regular files: opening a FIFO or device named by a script must
+  // never block or stream forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  struct stat st;
   char magic[4] = {};
-  return in.read(magic, 4) && memcmp(magic,
-                                     "\x7f"
-                                     "ELF",
-                                     4) == 0;
+  bool elf = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+             pread(fd, magic, sizeof magic, 0) == sizeof magic &&
+             memcmp(magic, "\x7f" "ELF", 4) == 0;
+  ::close(fd);
+  return elf;
 }
 
 std::vector<std::string> library_directories() {

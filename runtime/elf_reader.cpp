@@ -1,6 +1,9 @@
 #include "elf_reader.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -9,15 +12,34 @@
 
 namespace hvt {
 
+namespace {
+constexpr off_t kMaxElfSize = off_t(2) << 30;
+} // namespace
+
 std::optional<ElfReader> ElfReader::open(const std::string &path,
                                          std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Regular files of sane size only: a FIFO or /dev/zero must not hang us.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     error = std::string("cannot read '") + path + "': " + strerror(errno);
     return std::nullopt;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxElfSize) {
+    ::close(fd);
+    error = "'" + path + "' is not a regular file of at most 2 GiB";
+    return std::nullopt;
+  }
+  std::vector<uint8_t> bytes(st.st_size);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = pread(fd, bytes.data() + done, bytes.size() - done, done);
+    if (n <= 0)
+      break;
+    done += n;
+  }
+  ::close(fd);
+  bytes.resize(done);
   auto elf = parse(std::move(bytes), error);
   if (!elf)
     error = "'" + path + "' " + error;

@@ -118,6 +118,22 @@ TEST_F(Probes, UprobeWildcardExpandsAgainstTheSymbolTable) {
       << done.out;
 }
 
+// A script naming a FIFO or a device must fail quickly, never block in
+// open() or stream /dev/zero forever.
+TEST_F(Probes, UprobeOnAFifoOrDeviceFailsWithoutHanging) {
+  std::string fifo = "/tmp/hvt_fifo_" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Finished on_fifo = run_hvt({"-e", "uprobe:" + fifo + ":foo { exit(); }"}, 10s);
+  unlink(fifo.c_str());
+  EXPECT_EQ(on_fifo.exit_code, 1) << on_fifo.err;
+  EXPECT_NE(on_fifo.err.find("'" + fifo + "' is not an ELF binary"), std::string::npos)
+      << on_fifo.err;
+  Finished on_device = run_hvt({"-e", "uprobe:/dev/zero:foo* { exit(); }"}, 10s);
+  EXPECT_EQ(on_device.exit_code, 1) << on_device.err;
+  EXPECT_NE(on_device.err.find("'/dev/zero' is not a regular file"), std::string::npos)
+      << on_device.err;
+}
+
 TEST_F(Probes, UprobeOnALibraryByName) {
   // "libc" is found like ldconfig finds it; probe names the resolved path.
   Finished done = run_hvt(

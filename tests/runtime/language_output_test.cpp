@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -162,7 +164,8 @@ TEST(Symbols, UserStackFramesNameFunctionsAndFiles) {
   EXPECT_EQ(format_value(ustack, v.data(), v.size()),
             "\n        hvt_test_symbol_target+0\n");
   Bytes perf = stack_value(1, 4, StackMode::Perf, getpid(), true);
-  std::string self = std::string(realpath("/proc/self/exe", nullptr) ?: "");
+  char self_path[PATH_MAX] = {};
+  std::string self = realpath("/proc/self/exe", self_path) ? self_path : "";
   char expected[4096];
   snprintf(expected, sizeof(expected),
            "\n\t%llx hvt_test_symbol_target+0 (%s)\n",
