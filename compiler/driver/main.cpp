@@ -390,8 +390,18 @@ int main(int argc, char **argv) {
       hvt::make_output(output_format, out)->diagnostic(d);
   };
   hvt::Diagnostics run_diags;
+  errno = 0;
   int code = hvt::run_program(*compiled, run, run_diags);
   run_diags.render(std::cerr, source);
   json_records(run_diags);
+  // A closed pipe on stdout ends quietly, like head(1) expects; a file that
+  // cannot be written (full disk) is an error the user must hear about. The
+  // runtime stopped and detached at the first failed write.
+  if (!output_path.empty() && !output_file.flush()) {
+    int err = errno ? errno : EIO;
+    std::cerr << "hvt: cannot write '" << output_path
+              << "': " << strerror(err) << '\n';
+    return 1;
+  }
   return code;
 }

@@ -181,6 +181,14 @@ TEST_F(Cli, OutputFile) {
   std::filesystem::remove_all(dir);
 }
 
+// A full disk is not a closed pipe: the user hears about it, exit code 1.
+TEST_F(Cli, OutputFileOnAFullDiskIsAnError) {
+  Finished full = run_hvt({"-o", "/dev/full", "-e",
+                           "BEGIN { printf(\"lost\\n\"); @x = 1; exit(); }"});
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_EQ(full.err, "hvt: cannot write '/dev/full': No space left on device\n");
+}
+
 TEST_F(Cli, BufferingModesPrintTheSame) {
   std::string program =
       "interval:ms:20 { printf(\"tick\\n\"); } interval:ms:110 { exit(); }";
