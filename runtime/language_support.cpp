@@ -58,7 +58,12 @@ std::string dropped_updates_warning(const MapDesc &map, uint64_t dropped) {
   return "WARNING: " + map.name + ": " + std::to_string(dropped) + " update" +
          (dropped == 1 ? "" : "s") +
          " dropped: " + (array ? "index out of range" : "the map is full") +
-         " (max " + std::to_string(map.max_entries) + " entries)";
+         " (max " + std::to_string(map.max_entries) + " entries)\n" +
+         (array ? "hint: size the array for every index it is given, e.g. "
+                  "let " + map.name + " = percpuarray(N)"
+                : "hint: raise the limit with let " + map.name +
+                      " = hash(N), config = { max_map_keys = N } or "
+                      "BPFTRACE_MAP_KEYS_MAX=N");
 }
 
 void finish_language_support(const CompiledProgram &program, bpf_object *object,

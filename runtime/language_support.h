@@ -23,6 +23,7 @@ void start_language_support(const CompiledProgram &program, bpf_object *object);
 // warns on `err` about every map that dropped updates because it was full,
 // e.g.
 //   WARNING: @pids: 1520 updates dropped: the map is full (max 4096 entries)
+//   hint: raise the limit with let @pids = hash(N), ...
 // and stops reading the object's stack maps.
 void finish_language_support(const CompiledProgram &program, bpf_object *object,
                              std::ostream &err);
