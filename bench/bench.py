@@ -13,6 +13,7 @@ reports that as skipped.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -375,17 +376,18 @@ class Tracer:
         return found.get("VmHWM"), found.get("VmRSS")
 
     def stop(self, timeout=30):
-        # A second SIGINT after a pause: a tracer may miss one sent right
-        # after it attached (bpftrace 0.17 sometimes does), while detaching
-        # many probes legitimately takes a second or two.
-        deadline = time.monotonic() + timeout
-        pause = 5
+        # A second SIGINT only after a long pause: a tracer may miss one
+        # sent right after it attached (bpftrace 0.17 sometimes does), but
+        # detaching 100 probes takes every contender ~6 s here (an RCU grace
+        # period per perf event), and hvt ends at once on a second Ctrl-C.
+        deadline = time.monotonic() + max(timeout, 40)
+        pause = 20
         while self.proc.poll() is None and time.monotonic() < deadline:
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(pause)
             except subprocess.TimeoutExpired:
-                pause = 10
+                pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -426,6 +428,8 @@ class Suite:
         self.hvt_has_cache = False
         self.kvmexits_hvt = None
         self.baseline = Sample()  # untraced loop, ns per call
+        self.stats_saved = None  # kernel.bpf_stats_enabled to restore
+        self.failures = set()  # (contender, program) already reported
 
     # --- setup -------------------------------------------------------------
 
@@ -501,7 +505,14 @@ class Suite:
         gen_table_script(path)
         self.scripts["table"] = path
 
-        self.stats_saved = None
+        # One run at a time: two would disturb each other's numbers and
+        # restore kernel.bpf_stats_enabled in the wrong order.
+        self.lock = open("/run/hvt-bench.lock", "w")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log("bench: another run of the suite is in progress")
+            sys.exit(1)
         try:
             with open("/proc/sys/kernel/bpf_stats_enabled") as f:
                 self.stats_saved = f.read().strip()
@@ -605,11 +616,20 @@ class Suite:
                 result["progs"] = self.programs(t.proc.pid)
         code = t.stop()
         if ms is None or code not in (0, None):
-            log(f"bench: {contender} {name} failed (exit {code}): "
-                f"{t.err.decode(errors='replace').strip()[-400:]}")
+            self.log_failure(contender, name, code, t.err)
             if ms is not None and code not in (0, None):
                 result["startup"] = None
         return result
+
+    def log_failure(self, contender, name, code, err):
+        """Says once per contender and program why a run failed."""
+        if (contender, name) in self.failures:
+            return
+        self.failures.add((contender, name))
+        lines = err.decode(errors="replace").strip().splitlines()
+        errors = [line for line in lines if "error" in line.lower()]
+        why = (errors or lines or ["no message"])[0][:300]
+        log(f"bench: {contender} {name} failed (exit {code}): {why}")
 
     def programs(self, pid):
         jit = os.path.join(self.tmp, f"jit-{pid}")
