@@ -12,7 +12,8 @@ build_packages=(
 )
 # clang-14 and its runtimes (ASan, UBSan, libFuzzer) for the sanitizer and
 # fuzzing stages of tools/test.sh.
-test_packages=(libgtest-dev bpftool bpftrace clang-14 libclang-rt-14-dev)
+# clang-19 builds the benchmark's hand-written C contenders (bench_quick).
+test_packages=(libgtest-dev bpftool bpftrace clang-14 libclang-rt-14-dev clang-19)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
