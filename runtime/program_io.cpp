@@ -16,7 +16,8 @@ static_assert(sizeof(SkippedAttachPoint) == 112,
               "serialize the new SkippedAttachPoint field");
 static_assert(sizeof(MapDesc) == 272, "serialize the new MapDesc field");
 static_assert(sizeof(PrintfDesc) == 136, "serialize the new PrintfDesc field");
-static_assert(sizeof(StackMapDesc) == 40, "serialize the new StackMapDesc field");
+static_assert(sizeof(StackMapDesc) == 40,
+              "serialize the new StackMapDesc field");
 static_assert(sizeof(Type) == 80, "serialize the new Type field");
 static_assert(sizeof(SymbolTable) == 96, "serialize the new SymbolTable field");
 static_assert(sizeof(CompiledProgram) == 344,
@@ -60,12 +61,12 @@ SourceRange range_from(const json &j) {
   return r;
 }
 
-// --- value types --------------------------------------------------------------
+// --- value types
+// --------------------------------------------------------------
 
 json type_json(const Type &t) {
-  json j = {{"kind", enum_value(t.kind)},
-            {"size", t.size},
-            {"signed", t.is_signed}};
+  json j = {
+      {"kind", enum_value(t.kind)}, {"size", t.size}, {"signed", t.is_signed}};
   if (!t.fields.empty()) {
     json fields = json::array();
     for (const auto &f : t.fields)
@@ -101,7 +102,8 @@ Type type_from(const json &j,
   return t;
 }
 
-// --- symbol tables --------------------------------------------------------------
+// --- symbol tables
+// --------------------------------------------------------------
 
 json tables_json(const SymbolTables &tables) {
   json out = json::array();
@@ -139,19 +141,15 @@ std::shared_ptr<const SymbolTables> tables_from(const json &j) {
   return tables;
 }
 
-// --- the contract -------------------------------------------------------------
+// --- the contract
+// -------------------------------------------------------------
 
 json probe_json(const ProbeDesc &p) {
-  return {{"kind", enum_value(p.kind)},
-          {"program_name", p.program_name},
-          {"display", p.display},
-          {"target", p.target},
-          {"function", p.function},
-          {"offset", p.offset},
-          {"period", p.period},
-          {"frequency", p.frequency},
-          {"range", range_json(p.range)},
-          {"probe_index", p.probe_index},
+  return {{"kind", enum_value(p.kind)},   {"program_name", p.program_name},
+          {"display", p.display},         {"target", p.target},
+          {"function", p.function},       {"offset", p.offset},
+          {"period", p.period},           {"frequency", p.frequency},
+          {"range", range_json(p.range)}, {"probe_index", p.probe_index},
           {"fallback", p.fallback}};
 }
 
@@ -287,9 +285,8 @@ bool program_metadata_from_json(std::string_view text, CompiledProgram &program,
   }
   try {
     if (j.at("format_version").get<int>() != kProgramFormatVersion)
-      throw Invalid{"metadata format version " +
-                    j.at("format_version").dump() + ", expected " +
-                    std::to_string(kProgramFormatVersion)};
+      throw Invalid{"metadata format version " + j.at("format_version").dump() +
+                    ", expected " + std::to_string(kProgramFormatVersion)};
     std::shared_ptr<const SymbolTables> symbols;
     if (j.contains("symbol_tables"))
       symbols = tables_from(j.at("symbol_tables"));
@@ -306,8 +303,7 @@ bool program_metadata_from_json(std::string_view text, CompiledProgram &program,
     program.print_values.clear();
     for (const auto &t : j.at("print_values"))
       program.print_values.push_back(type_from(t, symbols));
-    program.time_formats =
-        j.at("time_formats").get<std::vector<std::string>>();
+    program.time_formats = j.at("time_formats").get<std::vector<std::string>>();
     program.skipped.clear();
     for (const auto &s : j.at("skipped"))
       program.skipped.push_back(skipped_from(s));
@@ -316,8 +312,8 @@ bool program_metadata_from_json(std::string_view text, CompiledProgram &program,
     program.ringbuf_size = j.at("ringbuf_size").get<uint32_t>();
     program.stack_maps.clear();
     for (const auto &s : j.at("stack_maps"))
-      program.stack_maps.push_back({s.at("elf_name").get<std::string>(),
-                                    s.at("limit").get<uint32_t>()});
+      program.stack_maps.push_back(
+          {s.at("elf_name").get<std::string>(), s.at("limit").get<uint32_t>()});
     program.elapsed_map = j.at("elapsed_map").get<std::string>();
     program.dropped_updates_map =
         j.at("dropped_updates_map").get<std::string>();

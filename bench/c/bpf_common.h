@@ -3,8 +3,10 @@
 // bpftrace's power-of-two histogram bucket.
 #pragma once
 
+// Order matters: bpf_helpers.h needs the kernel types first.
 #include <linux/bpf.h>
 #include <linux/types.h>
+
 #include <bpf/bpf_helpers.h>
 
 // /sys/kernel/tracing/events/raw_syscalls/sys_enter/format

@@ -23,8 +23,8 @@ static inline void loader_on_signal(int sig) {
   loader_stop = 1;
 }
 
-static inline int loader_quiet_print(enum libbpf_print_level level, const char *fmt,
-                              va_list args) {
+static inline int loader_quiet_print(enum libbpf_print_level level,
+                                     const char *fmt, va_list args) {
   if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
     return 0;
   return vfprintf(stderr, fmt, args);
@@ -48,7 +48,8 @@ static inline void loader_attached(int probes) {
 }
 
 static inline int loader_fail(const char *what, int err) {
-  fprintf(stderr, "loader: %s failed: %s\n", what, strerror(err < 0 ? -err : err));
+  fprintf(stderr, "loader: %s failed: %s\n", what,
+          strerror(err < 0 ? -err : err));
   return 1;
 }
 
@@ -65,7 +66,7 @@ static inline int loader_ncpus(void) {
 
 // Sums a per-CPU u64 value.
 static inline uint64_t loader_percpu_sum(int fd, const void *key, uint64_t *buf,
-                                  int ncpus) {
+                                         int ncpus) {
   if (bpf_map_lookup_elem(fd, key, buf) != 0)
     return 0;
   uint64_t total = 0;
@@ -76,8 +77,8 @@ static inline uint64_t loader_percpu_sum(int fd, const void *key, uint64_t *buf,
 
 // bpftrace's power-of-two histogram rows: bucket 0 is negative, 1 is zero,
 // i >= 2 holds [2^(i-2), 2^(i-1)).
-static inline void loader_print_hist(const char *header, const uint64_t *buckets,
-                              int n) {
+static inline void loader_print_hist(const char *header,
+                                     const uint64_t *buckets, int n) {
   int first = -1, last = -1;
   uint64_t max = 0;
   for (int i = 0; i < n; ++i) {

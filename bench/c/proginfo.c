@@ -131,8 +131,8 @@ int main(int argc, char **argv) {
              "\"jited_bytes\": %u, \"verified_insns\": %u, "
              "\"run_time_ns\": %llu, \"run_cnt\": %llu}",
              first ? "" : ",", id, info.type, info.name, full,
-             info.xlated_prog_len / 8, info.jited_prog_len,
-             info.verified_insns, (unsigned long long)info.run_time_ns,
+             info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns,
+             (unsigned long long)info.run_time_ns,
              (unsigned long long)info.run_cnt);
       first = 0;
     }

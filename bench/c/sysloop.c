@@ -47,6 +47,7 @@ int main(int argc, char **argv) {
   }
   uint64_t elapsed = now_ns() - start;
   printf("%llu %llu %.2f\n", (unsigned long long)calls,
-         (unsigned long long)elapsed, calls ? (double)elapsed / (double)calls : 0.0);
+         (unsigned long long)elapsed,
+         calls ? (double)elapsed / (double)calls : 0.0);
   return 0;
 }

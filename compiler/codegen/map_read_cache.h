@@ -192,8 +192,8 @@ private:
   // given a map may write it.
   static bool reads_only(const std::string &function) {
     static const std::set<std::string> names = {
-        "printf", "print", "len", "str", "ksym", "usym", "kaddr", "ntop",
-        "join",   "has_key"};
+        "printf", "print", "len",  "str",  "ksym",
+        "usym",   "kaddr", "ntop", "join", "has_key"};
     return names.count(function) > 0;
   }
 
@@ -277,10 +277,10 @@ private:
     }
     case ast::ExprKind::Builtin: {
       static const std::set<std::string> fixed = {
-          "pid",  "tid",  "uid",  "gid",  "cpu",  "comm", "cgroup",
-          "curtask", "probe", "func", "retval", "args", "cpid", "arg0",
-          "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8",
-          "arg9"};
+          "pid",    "tid",     "uid",   "gid",  "cpu",    "comm",
+          "cgroup", "curtask", "probe", "func", "retval", "args",
+          "cpid",   "arg0",    "arg1",  "arg2", "arg3",   "arg4",
+          "arg5",   "arg6",    "arg7",  "arg8", "arg9"};
       const std::string &name = e.as<ast::Builtin>()->name;
       id += "b" + name;
       return fixed.count(name) > 0;

@@ -93,18 +93,16 @@ private:
 
   void compress(const uint8_t *block) {
     static const uint32_t k[64] = {
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
-        0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-        0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
-        0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-        0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
-        0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-        0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-        0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-        0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+        0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+        0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+        0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+        0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+        0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
         0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
     uint32_t w[64];
     for (int i = 0; i < 16; ++i)
@@ -226,9 +224,9 @@ std::string kernel_identity() {
   // The GNU build id of the running vmlinux (and other notes).
   add_field(hash, read_or_empty("/sys/kernel/notes"));
   struct stat st;
-  std::string btf_size =
-      stat("/sys/kernel/btf/vmlinux", &st) == 0 ? std::to_string(st.st_size)
-                                                : "none";
+  std::string btf_size = stat("/sys/kernel/btf/vmlinux", &st) == 0
+                             ? std::to_string(st.st_size)
+                             : "none";
   add_field(hash, btf_size);
   // Modules bring tracepoints and functions: their names, in order.
   std::vector<std::string> modules;
@@ -304,8 +302,8 @@ std::string CompileCache::key(const SourceFile &source,
                               const CompileOptions &options) const {
   if (kernel_id_.empty())
     kernel_id_ = kernel_identity();
-  // Every field of the options that reaches the compiled output. A new
-  // option must be added here (the size check below is a reminder).
+    // Every field of the options that reaches the compiled output. A new
+    // option must be added here (the size check below is a reminder).
 #if defined(__x86_64__) && defined(__GLIBCXX__)
   static_assert(sizeof(SemanticOptions) == 48,
                 "add the new SemanticOptions field to the cache key");
@@ -356,9 +354,8 @@ std::string encode_cache_entry(const std::string &key,
                                const std::vector<CacheDependency> &deps) {
   std::string_view elf(reinterpret_cast<const char *>(program.elf.data()),
                        program.elf.size());
-  nlohmann::json header = {{"key", key},
-                           {"compiler", compiler_id},
-                           {"elf_sha256", sha256_hex(elf)}};
+  nlohmann::json header = {
+      {"key", key}, {"compiler", compiler_id}, {"elf_sha256", sha256_hex(elf)}};
   nlohmann::json dep_list = nlohmann::json::array();
   for (const auto &d : deps)
     dep_list.push_back(nlohmann::json::array({d.path, d.digest}));
@@ -431,8 +428,7 @@ bool decode_cache_entry(std::string_view bytes, const std::string &key,
     for (const auto &d : header.at("deps")) {
       if (d.size() != 2)
         throw std::runtime_error("bad dependency record");
-      deps.push_back(
-          {d.at(0).get<std::string>(), d.at(1).get<std::string>()});
+      deps.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>()});
     }
   } catch (const std::exception &e) {
     error = e.what();
@@ -603,7 +599,8 @@ void CompileCache::trim() {
   };
   std::vector<Entry> entries;
   uint64_t total = 0;
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  auto now =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   DIR *dir = opendir(directory_.c_str());
   if (!dir)
     return;
@@ -623,7 +620,8 @@ void CompileCache::trim() {
         name.compare(name.size() - strlen(kEntrySuffix), std::string::npos,
                      kEntrySuffix) != 0)
       continue;
-    entries.push_back({path, st.st_mtim.tv_sec, static_cast<uint64_t>(st.st_size)});
+    entries.push_back(
+        {path, st.st_mtim.tv_sec, static_cast<uint64_t>(st.st_size)});
     total += static_cast<uint64_t>(st.st_size);
   }
   closedir(dir);
@@ -645,10 +643,11 @@ void CompileCache::trim() {
 // ---------------------------------------------------------------------------
 // The driver's entry point
 
-std::optional<CompiledProgram>
-compile_cached(const SourceFile &source, const CompileOptions &options,
-               const CacheOptions &cache_options, Diagnostics &diags,
-               const Compiler *compiler) {
+std::optional<CompiledProgram> compile_cached(const SourceFile &source,
+                                              const CompileOptions &options,
+                                              const CacheOptions &cache_options,
+                                              Diagnostics &diags,
+                                              const Compiler *compiler) {
   Compiler plugin;
   if (!compiler) {
     plugin.compile = compile_with_plugin;

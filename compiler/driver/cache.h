@@ -138,7 +138,6 @@ std::string encode_cache_entry(const std::string &key,
 bool decode_cache_entry(std::string_view bytes, const std::string &key,
                         const std::string &compiler_id,
                         CompiledProgram &program,
-                        std::vector<CacheDependency> &deps,
-                        std::string &error);
+                        std::vector<CacheDependency> &deps, std::string &error);
 
 } // namespace hvt

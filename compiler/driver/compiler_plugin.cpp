@@ -121,21 +121,22 @@ std::string compiler_identity() {
   return "hvt " HVT_VERSION " " + id;
 }
 
-std::optional<CompiledProgram> compile_with_plugin(const SourceFile &source,
-                                                   const CompileOptions &options,
-                                                   Diagnostics &diags) {
+std::optional<CompiledProgram>
+compile_with_plugin(const SourceFile &source, const CompileOptions &options,
+                    Diagnostics &diags) {
   const std::string &path = compiler_plugin_path();
   if (path.empty()) {
-    diags.error({}, std::string("cannot find hvt's compiler (") + kPluginName +
-                        ")")
+    diags
+        .error({},
+               std::string("cannot find hvt's compiler (") + kPluginName + ")")
         .hint("reinstall hvt, or point HVT_COMPILER at the plugin");
     return std::nullopt;
   }
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    diags.error({}, "cannot load hvt's compiler: " +
-                        std::string(why ? why : path));
+    diags.error({},
+                "cannot load hvt's compiler: " + std::string(why ? why : path));
     return std::nullopt;
   }
   auto *api = static_cast<const CompilerPluginApi *>(
@@ -144,8 +145,9 @@ std::optional<CompiledProgram> compile_with_plugin(const SourceFile &source,
       memcmp(api->sizes, kCompilerPluginSizes, sizeof(api->sizes)) != 0 ||
       strcmp(api->version, HVT_VERSION) != 0) {
     dlclose(handle);
-    diags.error({}, "hvt's compiler at " + path +
-                        " belongs to another build of hvt")
+    diags
+        .error({},
+               "hvt's compiler at " + path + " belongs to another build of hvt")
         .hint("rebuild or reinstall hvt");
     return std::nullopt;
   }
@@ -161,7 +163,8 @@ std::optional<CompiledProgram> compile_with_plugin(const SourceFile &source,
     if (!program_metadata_from_json(program_metadata_to_json(out), own,
                                     error)) {
       diags.error({}, "internal error: cannot take over the compiled "
-                      "program: " + error);
+                      "program: " +
+                          error);
     } else {
       own.elf = std::move(out.elf);
       result = std::move(own);

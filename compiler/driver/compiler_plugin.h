@@ -20,9 +20,9 @@ namespace hvt {
 
 // compile() (pipeline.h) run by the plugin. A plugin that cannot be found or
 // loaded, or that belongs to another hvt build, is an error in `diags`.
-std::optional<CompiledProgram> compile_with_plugin(const SourceFile &source,
-                                                   const CompileOptions &options,
-                                                   Diagnostics &diags);
+std::optional<CompiledProgram>
+compile_with_plugin(const SourceFile &source, const CompileOptions &options,
+                    Diagnostics &diags);
 
 // "hvt VERSION BUILD-ID": changes whenever the plugin's output may change
 // (read from the plugin file without loading it). "" when there is no

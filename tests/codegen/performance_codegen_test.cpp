@@ -69,10 +69,10 @@ size_t lookups(const std::string &ir, const std::string &map) {
 }
 
 TEST(MapReadSharing, PredicateAndBodyShareOneLookup) {
-  std::string ir = ir_for(kStart +
-                          "tracepoint:raw_syscalls:sys_exit /@start[tid]/ {"
-                          " @ns = hist(nsecs - @start[tid]);"
-                          " delete(@start[tid]); }");
+  std::string ir =
+      ir_for(kStart + "tracepoint:raw_syscalls:sys_exit /@start[tid]/ {"
+                      " @ns = hist(nsecs - @start[tid]);"
+                      " delete(@start[tid]); }");
   EXPECT_EQ(lookups(ir, "start"), 1u) << ir;
 }
 
@@ -92,31 +92,31 @@ TEST(MapReadSharing, AWriteInBetweenReadsAgain) {
 
 TEST(MapReadSharing, ReadsInABranchAreNotReusedAfterIt) {
   std::string ir = ir_for(kX + "BEGIN { if (pid) { $a = @x[1]; } $b = @x[1]; "
-                          "printf(\"%d\\n\", $b); }");
+                               "printf(\"%d\\n\", $b); }");
   EXPECT_EQ(lookups(ir, "x"), 2u);
   ir = ir_for(kX + "BEGIN { if (pid) { $a = @x[1]; } else { $a = @x[1]; } "
-              "printf(\"%d\\n\", $a); }");
+                   "printf(\"%d\\n\", $a); }");
   EXPECT_EQ(lookups(ir, "x"), 2u); // then and else: neither dominates
   ir = ir_for(kX + "BEGIN { $c = pid > 1 && @x[1] > 0; $d = @x[1]; "
-              "printf(\"%d %d\\n\", $c, $d); }");
+                   "printf(\"%d %d\\n\", $c, $d); }");
   EXPECT_EQ(lookups(ir, "x"), 2u); // && may skip its right side
   ir = ir_for(kX + "BEGIN { $c = pid > 1 ? @x[1] : 0; $d = @x[1]; "
-              "printf(\"%d %d\\n\", $c, $d); }");
+                   "printf(\"%d %d\\n\", $c, $d); }");
   EXPECT_EQ(lookups(ir, "x"), 2u);
 }
 
 TEST(MapReadSharing, AReadBeforeABranchServesTheBranch) {
   std::string ir = ir_for(kX + "BEGIN { $a = @x[1]; if ($a) { $b = @x[1]; "
-                          "printf(\"%d\\n\", $b); } }");
+                               "printf(\"%d\\n\", $b); } }");
   EXPECT_EQ(lookups(ir, "x"), 1u);
 }
 
 TEST(MapReadSharing, OnlyStableKeysShare) {
   std::string ir = ir_for(kX + "BEGIN { $a = @x[nsecs]; $b = @x[nsecs]; "
-                          "printf(\"%d %d\\n\", $a, $b); }");
+                               "printf(\"%d %d\\n\", $a, $b); }");
   EXPECT_EQ(lookups(ir, "x"), 2u);
   ir = ir_for(kX + "BEGIN { $k = 1; $a = @x[$k]; $k = 2; $b = @x[$k]; "
-              "printf(\"%d %d\\n\", $a, $b); }");
+                   "printf(\"%d %d\\n\", $a, $b); }");
   EXPECT_EQ(lookups(ir, "x"), 2u);
   ir = ir_for("END { @y[1, \"a\"] = 1; }\n"
               "BEGIN { $a = @y[pid, comm]; $b = @y[pid, comm]; "
@@ -125,8 +125,9 @@ TEST(MapReadSharing, OnlyStableKeysShare) {
 }
 
 TEST(MapReadSharing, LoopBodiesReadAgain) {
-  std::string ir = ir_for(kX + "BEGIN { $i = 0; while ($i < 3) { @x[1] = @x[1] + 1;"
-                          " $i++; } printf(\"%d\\n\", @x[1]); }");
+  std::string ir =
+      ir_for(kX + "BEGIN { $i = 0; while ($i < 3) { @x[1] = @x[1] + 1;"
+                  " $i++; } printf(\"%d\\n\", @x[1]); }");
   // In the loop (written there) and after it.
   EXPECT_EQ(lookups(ir, "x"), 2u);
 }

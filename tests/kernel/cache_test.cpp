@@ -17,6 +17,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -57,8 +58,10 @@ protected:
   void TearDown() override {
     unsetenv("HVT_CACHE_DIR");
     unsetenv("HVT_CACHE_KERNEL_ID");
-    if (!root_.empty())
-      (void)!system(("rm -rf '" + root_ + "'").c_str());
+    if (!root_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(root_, ignored);
+    }
   }
 
   // Runs the test program with $1 = `arg`, verbose, and checks its output.
@@ -179,8 +182,8 @@ TEST_F(CompileCacheTest, EntryOfAnotherKeyIsRejected) {
   write_file(names[0], read_file(names[1]));
   Finished a = run("7");
   Finished b = run("8");
-  EXPECT_TRUE(has(a.err + b.err, "entry of another key"))
-      << a.err << "\n" << b.err;
+  EXPECT_TRUE(has(a.err + b.err, "entry of another key")) << a.err << "\n"
+                                                          << b.err;
 }
 
 TEST_F(CompileCacheTest, StaleDependencyIsRebuilt) {
@@ -199,9 +202,8 @@ TEST_F(CompileCacheTest, StaleDependencyIsRebuilt) {
   CompiledProgram program_read;
   std::vector<CacheDependency> deps;
   std::string error;
-  ASSERT_TRUE(decode_cache_entry(read_file(path), key,
-                                 compiler_identity(), program_read, deps,
-                                 error))
+  ASSERT_TRUE(decode_cache_entry(read_file(path), key, compiler_identity(),
+                                 program_read, deps, error))
       << error;
   ASSERT_FALSE(deps.empty());
   bool found = false;
@@ -213,8 +215,8 @@ TEST_F(CompileCacheTest, StaleDependencyIsRebuilt) {
     }
   }
   ASSERT_TRUE(found);
-  write_file(path, encode_cache_entry(key, compiler_identity(), program_read,
-                                      deps));
+  write_file(path,
+             encode_cache_entry(key, compiler_identity(), program_read, deps));
   Finished stale = run_hvt({"-v", "-e", program}, 60s);
   EXPECT_EQ(stale.exit_code, 0) << stale.err;
   EXPECT_TRUE(has(stale.err, "stale")) << stale.err;
@@ -239,7 +241,8 @@ TEST_F(CompileCacheTest, CompilerIsNotMappedWhileAttached) {
   for (int run_index = 0; run_index < 2; ++run_index) {
     HvtProcess hvt(args);
     ASSERT_TRUE(hvt.wait_for_stdout("Attaching 1 probe...\n", 60s));
-    std::string maps = read_file("/proc/" + std::to_string(hvt.pid()) + "/maps");
+    std::string maps =
+        read_file("/proc/" + std::to_string(hvt.pid()) + "/maps");
     EXPECT_FALSE(has(maps, "libhvt_compiler")) << "run " << run_index;
     EXPECT_FALSE(has(maps, "libLLVM")) << "run " << run_index;
     hvt.signal(SIGINT);
@@ -304,8 +307,8 @@ TEST(CompileCacheEntry, RoundTripAndEveryCheck) {
         decode_cache_entry(damaged, "k1", "c1", back, back_deps, error))
         << "byte " << at;
   }
-  EXPECT_FALSE(decode_cache_entry(bytes.substr(0, bytes.size() - 1), "k1",
-                                  "c1", back, back_deps, error));
+  EXPECT_FALSE(decode_cache_entry(bytes.substr(0, bytes.size() - 1), "k1", "c1",
+                                  back, back_deps, error));
   EXPECT_FALSE(decode_cache_entry("", "k1", "c1", back, back_deps, error));
   EXPECT_EQ(sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -46,6 +46,7 @@ TEST_F(OptimizedPrograms, SharedMapReadsSeeEveryWrite) {
 
 TEST_F(OptimizedPrograms, HistBucketsMatchBpftrace) {
   // bpftrace 0.17's output for the same program.
+  // clang-format off
   EXPECT_EQ(output_of("BEGIN { @h = hist(0); @h = hist(1); @h = hist(-5);"
                       " @h = hist(3); @h = hist(1000); @h = hist(1023);"
                       " @h = hist(1024); exit(); }"),
@@ -65,6 +66,7 @@ TEST_F(OptimizedPrograms, HistBucketsMatchBpftrace) {
             "[512, 1K)              2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
             "[1K, 2K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
             "\n");
+  // clang-format on
 }
 
 } // namespace
