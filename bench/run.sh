@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hvt's benchmark suite in one command: installs what it needs (bpftrace,
 # clang-19, libbpf-dev, bpftool, hvt's build dependencies), builds hvt in
-# build-perf (Release) unless $HVT names a binary, builds the hand-written
+# build-perf (RelWithDebInfo, as tools/setup.sh installs it) unless $HVT
+# names a binary, builds the hand-written
 # libbpf contenders, runs hvt, bpftrace and C alternately and prints one
 # table (see docs/performance.md).
 #
@@ -35,9 +36,8 @@ fi
 
 build_dir=${HVT_BENCH_BUILD:-build-perf}
 if [[ -z ${HVT:-} ]]; then
-  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  fi
+  # The build type users get from tools/setup.sh: measure what they run.
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build_dir" -j2 --target hvt
   HVT=$build_dir/compiler/driver/hvt
 fi

@@ -5,8 +5,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <cerrno>
 #include <ctime>
 #include <map>
+#include <vector>
 
 namespace hvt {
 
@@ -52,49 +54,42 @@ void start_language_support(const CompiledProgram &program,
       });
 }
 
-std::string dropped_updates_warning(const MapDesc &map, uint64_t dropped) {
-  bool array = map.storage == MapStorage::Array ||
-               map.storage == MapStorage::PercpuArray;
-  return "WARNING: " + map.name + ": " + std::to_string(dropped) + " update" +
-         (dropped == 1 ? "" : "s") +
-         " dropped: " + (array ? "index out of range" : "the map is full") +
-         " (max " + std::to_string(map.max_entries) + " entries)\n" +
-         (array ? "hint: size the array for every index it is given, e.g. "
-                  "let " + map.name + " = percpuarray(N)"
-                : "hint: raise the limit with let " + map.name +
-                      " = hash(N), config = { max_map_keys = N } or "
-                      "BPFTRACE_MAP_KEYS_MAX=N");
+std::string full_map_warning(const MapDesc &map) {
+  bool percpu = map.storage == MapStorage::PercpuHash;
+  return "WARNING: " + map.name + " is full (" +
+         std::to_string(map.max_entries) +
+         " entries): updates of new keys may have been dropped\n"
+         "hint: raise the limit with let " +
+         map.name + (percpu ? " = percpuhash(N)" : " = hash(N)") +
+         ", config = { max_map_keys = N } or BPFTRACE_MAP_KEYS_MAX=N";
 }
 
 void finish_language_support(const CompiledProgram &program, bpf_object *object,
                              std::ostream &err) {
   set_stack_reader({});
-  int fd = map_fd(object, program.dropped_updates_map);
-  if (fd < 0)
-    return;
-  int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0)
-    return;
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
-  bool any_full = false; // a hash map, which a larger size would fix
-  for (uint32_t index = 0; index < program.maps.size(); ++index) {
-    if (bpf_map_lookup_elem(fd, &index, per_cpu.data()) != 0)
+  int saved_errno = errno; // the caller may still report a failed write
+  // --- performance: programs do not count refused updates (that cost ~15
+  // instructions per update); a hash map holding max_entries keys may have
+  // refused some. LRU maps evict instead, arrays have every slot.
+  for (const MapDesc &map : program.maps) {
+    if (map.storage != MapStorage::Hash &&
+        map.storage != MapStorage::PercpuHash)
       continue;
-    uint64_t dropped = 0;
-    for (uint64_t n : per_cpu)
-      dropped += n;
-    if (!dropped)
+    int fd = map_fd(object, map.elf_name);
+    if (fd < 0 || map.max_entries == 0)
       continue;
-    const MapDesc &map = program.maps[index];
-    err << dropped_updates_warning(map, dropped) << "\n";
-    any_full = any_full || (map.storage != MapStorage::Array &&
-                            map.storage != MapStorage::PercpuArray);
+    std::vector<uint8_t> key(map.bpf_key_size()), next(key.size());
+    uint32_t keys = 0;
+    for (const void *prev = nullptr;
+         keys < map.max_entries &&
+         bpf_map_get_next_key(fd, prev, next.data()) == 0;
+         prev = key.data(), ++keys)
+      key.swap(next);
+    if (keys >= map.max_entries)
+      err << full_map_warning(map) << "\n";
   }
-  if (any_full)
-    err << "hint: raise the limit with config = { max_map_keys = N } (or "
-           "BPFTRACE_MAP_KEYS_MAX), or declare the map with a size: "
-           "let @name = hash(N);\n";
   err.flush();
+  errno = saved_errno;
 }
 
 } // namespace hvt

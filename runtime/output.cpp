@@ -688,15 +688,22 @@ std::vector<MapRow> make_rows(const MapDesc &map,
   uint32_t key_size = user_key_size(map);
   size_t nbuckets = bucket_count(map);
   std::map<std::vector<uint8_t>, std::vector<uint64_t>> by_key;
+  // A key-less histogram in an array: the u32 key is the bucket, and the
+  // histogram exists once a bucket holds something (as a hash's would).
+  uint32_t bucket_size = array ? 4 : 8;
   for (const auto &entry : entries) {
-    if (entry.key.size() < key_size + 8u || entry.value.size() < 8)
+    if (entry.key.size() < key_size + bucket_size || entry.value.size() < 8)
+      continue;
+    uint64_t count = load_u64(entry.value.data());
+    if (array && count == 0)
       continue;
     std::vector<uint8_t> key(entry.key.begin(), entry.key.begin() + key_size);
-    uint64_t bucket = load_u64(entry.key.data() + key_size);
+    uint64_t bucket = 0;
+    memcpy(&bucket, entry.key.data() + key_size, bucket_size);
     auto &buckets = by_key[key];
     buckets.resize(nbuckets, 0);
     if (bucket < nbuckets)
-      buckets[bucket] += load_u64(entry.value.data());
+      buckets[bucket] += count;
   }
   for (auto &[key, buckets] : by_key)
     rows.push_back({key, {}, std::move(buckets)});

@@ -4,6 +4,10 @@ namespace hvt {
 
 uint32_t MapDesc::bpf_key_size() const {
   uint32_t size = key.is_none() ? 8 : key.size;
+  // A key-less histogram in an array: the u32 index is the bucket.
+  if ((agg == AggKind::Hist || agg == AggKind::LHist) &&
+      (storage == MapStorage::Array || storage == MapStorage::PercpuArray))
+    return 4;
   if (agg == AggKind::Hist || agg == AggKind::LHist)
     size = (key.is_none() ? 0 : key.size) + 8;
   return size;

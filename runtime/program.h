@@ -49,6 +49,12 @@ struct ProbeDesc {
   // before it, for the same function: the runtime loads and attaches it only
   // when that one cannot be loaded or attached.
   bool fallback = false;
+  // --- performance: a BEGIN or END whose every statement sends a constant
+  // record (printf of literals, exit(), print/clear/zero of a whole map) has
+  // no program (program_name is ""): these are its records, each a u32
+  // length then the record, which the runtime handles where the program
+  // would have sent them.
+  std::vector<uint8_t> constant_records;
 };
 
 // An attach point the compiler built no program for (a missing tracepoint
@@ -88,7 +94,13 @@ struct MapDesc {
   uint32_t max_entries = 0;
   int64_t lhist_min = 0, lhist_max = 0, lhist_step = 0;
   SourceRange range; // first use, for runtime warnings
-  // For hist/lhist the BPF key is the user key followed by a uint64 bucket.
+  // Entries the runtime writes after loading, before BEGIN runs (BEGIN's
+  // constant assignments, passes/initial_entries.h): bpf_key_size() and
+  // bpf_value_size() bytes per entry, back to back, in statement order.
+  std::vector<uint8_t> initial_keys;
+  std::vector<uint8_t> initial_values;
+  // For hist/lhist the BPF key is the user key followed by a uint64 bucket;
+  // a key-less one in an array is indexed by the u32 bucket alone.
   uint32_t bpf_key_size() const;
   uint32_t bpf_value_size() const; // per CPU for per-CPU storage
 };
@@ -140,18 +152,17 @@ struct CompiledProgram {
   std::shared_ptr<const SymbolTables> symbol_tables;
   std::vector<SkippedAttachPoint> skipped;
   std::string ringbuf_name = "ringbuf"; // ELF name of the output ring buffer
-  // Per-CPU u64 array (one slot) counting records the ring buffer had no
-  // room for; the runtime reports them as lost events.
-  std::string lost_events_name = "lost_events";
+  // Data section holding one u64 at offset 0 (and nothing else): records
+  // the ring buffer had no room for; the runtime reads it (libbpf's
+  // internal map of that section, key 0) and reports them as lost events.
+  // Absent from programs that send no records.
+  std::string lost_events_name = ".bss";
   uint32_t ringbuf_size = 1 << 20;
   // Language state the runtime sets up after loading (language_support.h).
   std::vector<StackMapDesc> stack_maps;
   // u64 array, one slot: the CLOCK_MONOTONIC time `elapsed` counts from.
   // Empty when the program does not use elapsed.
   std::string elapsed_map;
-  // Per-CPU u64 array indexed like `maps`: updates the kernel refused
-  // (map full). Empty when the program has no maps.
-  std::string dropped_updates_map;
 };
 
 } // namespace hvt

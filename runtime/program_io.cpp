@@ -11,16 +11,16 @@ namespace hvt {
 // Update the numbers once the field is serialized below. (Sizes as laid out
 // by x86-64 libstdc++, the platform hvt targets.)
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(ProbeDesc) == 192, "serialize the new ProbeDesc field");
+static_assert(sizeof(ProbeDesc) == 216, "serialize the new ProbeDesc field");
 static_assert(sizeof(SkippedAttachPoint) == 112,
               "serialize the new SkippedAttachPoint field");
-static_assert(sizeof(MapDesc) == 272, "serialize the new MapDesc field");
+static_assert(sizeof(MapDesc) == 320, "serialize the new MapDesc field");
 static_assert(sizeof(PrintfDesc) == 136, "serialize the new PrintfDesc field");
 static_assert(sizeof(StackMapDesc) == 40,
               "serialize the new StackMapDesc field");
 static_assert(sizeof(Type) == 80, "serialize the new Type field");
 static_assert(sizeof(SymbolTable) == 96, "serialize the new SymbolTable field");
-static_assert(sizeof(CompiledProgram) == 344,
+static_assert(sizeof(CompiledProgram) == 312,
               "serialize the new CompiledProgram field");
 #endif
 
@@ -150,7 +150,7 @@ json probe_json(const ProbeDesc &p) {
           {"function", p.function},       {"offset", p.offset},
           {"period", p.period},           {"frequency", p.frequency},
           {"range", range_json(p.range)}, {"probe_index", p.probe_index},
-          {"fallback", p.fallback}};
+          {"fallback", p.fallback},       {"constant_records", p.constant_records}};
 }
 
 ProbeDesc probe_from(const json &j) {
@@ -166,6 +166,7 @@ ProbeDesc probe_from(const json &j) {
   p.range = range_from(j.at("range"));
   p.probe_index = j.at("probe_index").get<size_t>();
   p.fallback = j.at("fallback").get<bool>();
+  p.constant_records = j.at("constant_records").get<std::vector<uint8_t>>();
   return p;
 }
 
@@ -187,6 +188,37 @@ SkippedAttachPoint skipped_from(const json &j) {
   return s;
 }
 
+// --- bytes ----------------------------------------------------------------
+// Initial map entries as hex: a 1,000-entry table is one string per map,
+// which parses much faster than an array of numbers.
+
+std::string hex_json(const std::vector<uint8_t> &bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string text(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    text[2 * i] = digits[bytes[i] >> 4];
+    text[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  return text;
+}
+
+std::vector<uint8_t> bytes_from(const json &j) {
+  const std::string &text = j.get_ref<const std::string &>();
+  if (text.size() % 2)
+    throw Invalid{"odd number of hex digits"};
+  auto digit = [](char c) -> uint8_t {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    throw Invalid{"bad hex digit"};
+  };
+  std::vector<uint8_t> bytes(text.size() / 2);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = digit(text[2 * i]) << 4 | digit(text[2 * i + 1]);
+  return bytes;
+}
+
 json map_json(const MapDesc &m) {
   return {{"name", m.name},
           {"elf_name", m.elf_name},
@@ -196,7 +228,9 @@ json map_json(const MapDesc &m) {
           {"storage", enum_value(m.storage)},
           {"max_entries", m.max_entries},
           {"lhist", json::array({m.lhist_min, m.lhist_max, m.lhist_step})},
-          {"range", range_json(m.range)}};
+          {"range", range_json(m.range)},
+          {"initial_keys", hex_json(m.initial_keys)},
+          {"initial_values", hex_json(m.initial_values)}};
 }
 
 MapDesc map_from(const json &j,
@@ -216,6 +250,17 @@ MapDesc map_from(const json &j,
   m.lhist_max = lhist.at(1).get<int64_t>();
   m.lhist_step = lhist.at(2).get<int64_t>();
   m.range = range_from(j.at("range"));
+  m.initial_keys = bytes_from(j.at("initial_keys"));
+  m.initial_values = bytes_from(j.at("initial_values"));
+  uint64_t key_size = m.bpf_key_size(), value_size = m.bpf_value_size();
+  bool any = !m.initial_keys.empty() || !m.initial_values.empty();
+  if (any && (key_size == 0 || value_size == 0 ||
+              m.initial_keys.size() % key_size ||
+              m.initial_values.size() % value_size ||
+              m.initial_keys.size() / key_size !=
+                  m.initial_values.size() / value_size))
+    throw Invalid{"initial entries do not match the map's key and value "
+                  "sizes"};
   return m;
 }
 
@@ -272,7 +317,6 @@ std::string program_metadata_to_json(const CompiledProgram &program) {
     stacks.push_back({{"elf_name", s.elf_name}, {"limit", s.limit}});
   j["stack_maps"] = std::move(stacks);
   j["elapsed_map"] = program.elapsed_map;
-  j["dropped_updates_map"] = program.dropped_updates_map;
   return j.dump();
 }
 
@@ -315,8 +359,6 @@ bool program_metadata_from_json(std::string_view text, CompiledProgram &program,
       program.stack_maps.push_back(
           {s.at("elf_name").get<std::string>(), s.at("limit").get<uint32_t>()});
     program.elapsed_map = j.at("elapsed_map").get<std::string>();
-    program.dropped_updates_map =
-        j.at("dropped_updates_map").get<std::string>();
   } catch (const Invalid &e) {
     error = e.what;
     return false;

@@ -4,6 +4,7 @@
 
 #include "attach.h"
 #include "child.h"
+#include "initial_entries.h"
 #include "language_support.h"
 
 #include <bpf/bpf.h>
@@ -289,6 +290,11 @@ public:
     if (!watch_target_process())
       return 1;
 
+    // BEGIN's constant map assignments, done here (initial_entries.h).
+    if (std::string error; !write_initial_entries(program_, object_, error)) {
+      diags_.error(SourceRange{}, error);
+      return 1;
+    }
     // BEGIN runs before any other probe can fire. Its output waits in the
     // ring buffer, so it still prints after the "Attaching" line, which comes
     // once the probes really are attached.
@@ -300,6 +306,11 @@ public:
     }
     if (options_.child && !start_child())
       return 1;
+    // A BEGIN without a program: its records, where its ring buffer output
+    // would have been read.
+    for (const ProbeDesc *begin : constant_begins_)
+      replay(begin->constant_records);
+    end_batch();
 
     bool ok = event_loop();
 
@@ -387,6 +398,8 @@ private:
     bool ok = true;
     for (size_t i = 0; i < program_.probes.size(); ++i) {
       const ProbeDesc &probe = program_.probes[i];
+      if (probe.program_name.empty())
+        continue; // BEGIN/END without a program (constant records)
       bpf_program *prog =
           bpf_object__find_program_by_name(object_, probe.program_name.c_str());
       if (!prog) {
@@ -421,6 +434,8 @@ private:
     }
     ringbuf_map_ =
         bpf_object__find_map_by_name(object_, program_.ringbuf_name.c_str());
+    // A data section's map: libbpf names it "hvt.bss" in the kernel (object
+    // name + section) and finds it by the section's name.
     lost_map_ = bpf_object__find_map_by_name(object_,
                                              program_.lost_events_name.c_str());
     // The ring buffer size must be a power-of-two number of pages.
@@ -896,6 +911,15 @@ private:
   bool run_special(ProbeKind kind) {
     for (size_t i = 0; i < program_.probes.size(); ++i) {
       const ProbeDesc &probe = program_.probes[i];
+      if (probe.kind == kind && probe.program_name.empty()) {
+        // No program: the records it would send (codegen's constant
+        // records). BEGIN's are handled after attaching, like its output.
+        if (kind == ProbeKind::Begin)
+          constant_begins_.push_back(&probe);
+        else
+          replay(probe.constant_records);
+        continue;
+      }
       if (probe.kind != kind || !programs_[i].prog)
         continue;
       int err = run_begin_end(bpf_program__fd(programs_[i].prog));
@@ -1018,6 +1042,21 @@ private:
     return 0;
   }
 
+  // Records as a program without one would have sent them: each a u32
+  // length, then the record.
+  void replay(const std::vector<uint8_t> &records) {
+    size_t at = 0;
+    uint32_t size = 0;
+    while (at + sizeof(size) <= records.size()) {
+      memcpy(&size, records.data() + at, sizeof(size));
+      at += sizeof(size);
+      if (size > records.size() - at)
+        break;
+      handle_event(records.data() + at, size);
+      at += size;
+    }
+  }
+
   void handle_event(const uint8_t *data, size_t size) {
     // Like bpftrace, nothing sent after exit() is shown.
     if (ignore_events_ || output_broken_ || size < sizeof(EventHeader))
@@ -1067,17 +1106,18 @@ private:
     }
   }
 
-  // Records the programs could not send because the ring buffer was full,
-  // summed over CPUs; each report says how many were lost since the last.
+  // Records the programs could not send because the ring buffer was full
+  // (the u64 at the start of the counter's data section, which all CPUs add
+  // to atomically); each report says how many were lost since the last.
   void report_lost_events() {
     if (!lost_map_)
       return;
-    std::vector<uint64_t> per_cpu(ncpus_);
+    std::vector<uint64_t> section((bpf_map__value_size(lost_map_) + 7) / 8);
     uint32_t key = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(lost_map_), &key, per_cpu.data()) != 0)
+    if (section.empty() ||
+        bpf_map_lookup_elem(bpf_map__fd(lost_map_), &key, section.data()) != 0)
       return;
-    uint64_t total =
-        std::accumulate(per_cpu.begin(), per_cpu.end(), uint64_t{0});
+    uint64_t total = section[0];
     if (total > lost_reported_ && !output_broken_) {
       output_->lost_events(total - lost_reported_);
       lost_reported_ = total;
@@ -1144,7 +1184,7 @@ private:
 
   void clear_map(size_t index) {
     if (is_array(program_.maps[index].storage)) {
-      zero_map(index); // array slots cannot be deleted
+      zero_map(index, false); // array slots cannot be deleted
       return;
     }
     MapLayout l = layout(index);
@@ -1152,11 +1192,20 @@ private:
       bpf_map_delete_elem(l.fd, key.data());
   }
 
-  void zero_map(size_t index) {
+  void zero_map(size_t index, bool keep_rows = true) {
     MapLayout l = layout(index);
     std::vector<uint8_t> zeros(l.buffer_size, 0);
     for (const auto &key : keys(l))
       bpf_map_update_elem(l.fd, key.data(), zeros.data(), BPF_EXIST);
+    // A key-less histogram in an array: its last slot, which no bucket
+    // uses, says that zero() kept it (bpftrace prints it, empty).
+    const MapDesc &desc = program_.maps[index];
+    if (keep_rows && is_array(desc.storage) &&
+        (desc.agg == AggKind::Hist || desc.agg == AggKind::LHist)) {
+      uint32_t marker = desc.max_entries - 1;
+      zeros[0] = 1;
+      bpf_map_update_elem(l.fd, &marker, zeros.data(), BPF_EXIST);
+    }
   }
 
   // bpftrace prints every map at exit, in name order.
@@ -1195,6 +1244,7 @@ private:
 
   bool exit_requested_ = false;   // exit() was called, or -p/-c process ended
   bool ignore_events_ = false;    // drop events sent after exit()
+  std::vector<const ProbeDesc *> constant_begins_; // BEGINs without a program
   bool in_end_ = false;           // END is running: exit() means nothing
   bool output_broken_ = false;    // the output stream cannot be written
   bool language_started_ = false; // start_language_support() ran

@@ -3,12 +3,16 @@
 // The stack check runs on the optimized IR, just before the BPF backend.
 // Without lifetime markers the backend gives every alloca left after
 // optimization its own frame slot, so the sum of their sizes is the frame
-// the verifier will see. Register spills can add a little more, and a
-// function with lifetime markers may share slots; for both, the backend's
-// own, exact check (which BackendDiagnostics turns into a diagnostic) has
-// the last word.
+// the verifier will see. With them (codegen brackets each statement's
+// buffers), buffers whose lifetimes do not overlap may share a slot, so the
+// frame is at least the most bytes alive at any one point. Register spills
+// can add a little more, and stack coloring need not reach that least
+// frame; for both, the backend's own, exact check (which
+// BackendDiagnostics turns into a diagnostic) has the last word.
 #include "codegen/bpf_limits.h"
 
+#include <llvm/ADT/BitVector.h>
+#include <llvm/IR/CFG.h>
 #include <llvm/IR/DebugLoc.h>
 #include <llvm/IR/DiagnosticHandler.h>
 #include <llvm/IR/DiagnosticInfo.h>
@@ -86,6 +90,122 @@ bool has_lifetime_markers(const llvm::Function &function) {
           intrinsic && intrinsic->isLifetimeStartOrEnd())
         return true;
   return false;
+}
+
+uint64_t frame_bytes(const llvm::AllocaInst &alloca,
+                     const llvm::DataLayout &layout) {
+  std::optional<llvm::TypeSize> size = alloca.getAllocationSize(layout);
+  if (!size || size->isScalable())
+    return 0; // hvt allocates only fixed-size buffers
+  return llvm::alignTo(size->getFixedValue(),
+                       std::max<uint64_t>(alloca.getAlign().value(), 8));
+}
+
+// The buffer a lifetime marker starts (+1) or ends (-1), or 0.
+int lifetime_change(const llvm::Instruction &inst,
+                    const llvm::AllocaInst *&buffer) {
+  const auto *intrinsic = llvm::dyn_cast<llvm::IntrinsicInst>(&inst);
+  if (!intrinsic || !intrinsic->isLifetimeStartOrEnd())
+    return 0;
+  buffer = llvm::dyn_cast<llvm::AllocaInst>(
+      intrinsic->getArgOperand(1)->stripPointerCasts());
+  if (!buffer)
+    return 0;
+  return intrinsic->getIntrinsicID() == llvm::Intrinsic::lifetime_start ? 1
+                                                                        : -1;
+}
+
+// The most stack bytes alive at one point of a function with lifetime
+// markers: buffers without markers are alive throughout, the others from
+// a start to an end (at a join, alive if alive on any way in, as LLVM's
+// stack coloring sees them).
+struct PeakUse {
+  uint64_t bytes = 0;
+  std::vector<Buffer> alive; // at the peak
+  Location crossing;         // where more than the limit is first alive
+};
+
+PeakUse peak_stack_use(const llvm::Function &function, uint64_t limit) {
+  const llvm::DataLayout &layout = function.getParent()->getDataLayout();
+  std::map<const llvm::AllocaInst *, unsigned> index; // marked buffers
+  std::vector<const llvm::AllocaInst *> marked;
+  std::vector<uint64_t> sizes;
+  std::vector<const llvm::AllocaInst *> unmarked;
+  uint64_t always = 0;
+  for (const auto &block : function)
+    for (const auto &inst : block) {
+      const llvm::AllocaInst *buffer = nullptr;
+      if (lifetime_change(inst, buffer) && !index.count(buffer)) {
+        index[buffer] = marked.size();
+        marked.push_back(buffer);
+        sizes.push_back(frame_bytes(*buffer, layout));
+      }
+    }
+  for (const auto &block : function)
+    for (const auto &inst : block)
+      if (const auto *alloca = llvm::dyn_cast<llvm::AllocaInst>(&inst);
+          alloca && !index.count(alloca)) {
+        unmarked.push_back(alloca);
+        always += frame_bytes(*alloca, layout);
+      }
+
+  // Which marked buffers are alive where each block ends.
+  std::map<const llvm::BasicBlock *, llvm::BitVector> out;
+  auto alive_in = [&](const llvm::BasicBlock &block) {
+    llvm::BitVector in(marked.size());
+    for (const llvm::BasicBlock *pred : llvm::predecessors(&block))
+      if (auto it = out.find(pred); it != out.end())
+        in |= it->second;
+    return in;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto &block : function) {
+      llvm::BitVector alive = alive_in(block);
+      for (const auto &inst : block) {
+        const llvm::AllocaInst *buffer = nullptr;
+        if (int change = lifetime_change(inst, buffer))
+          alive[index[buffer]] = change > 0;
+      }
+      auto [it, inserted] = out.try_emplace(&block, alive);
+      if (inserted || it->second != alive) {
+        it->second = alive;
+        changed = true;
+      }
+    }
+  }
+
+  PeakUse peak;
+  peak.bytes = always;
+  llvm::BitVector at_peak(marked.size());
+  for (const auto &block : function) {
+    llvm::BitVector alive = alive_in(block);
+    uint64_t bytes = always;
+    for (unsigned i : alive.set_bits())
+      bytes += sizes[i];
+    for (const auto &inst : block) {
+      const llvm::AllocaInst *buffer = nullptr;
+      int change = lifetime_change(inst, buffer);
+      if (!change || alive[index[buffer]] == (change > 0))
+        continue;
+      alive[index[buffer]] = change > 0;
+      bytes = change > 0 ? bytes + sizes[index[buffer]]
+                         : bytes - sizes[index[buffer]];
+      if (bytes > limit && !peak.crossing.line)
+        if (const llvm::DebugLoc &loc = inst.getDebugLoc();
+            loc && loc.getLine())
+          peak.crossing = {loc.getLine(), loc.getCol()};
+      if (bytes > peak.bytes) {
+        peak.bytes = bytes;
+        at_peak = alive;
+      }
+    }
+  }
+  for (const auto *alloca : unmarked)
+    peak.alive.push_back({first_use(*alloca), frame_bytes(*alloca, layout)});
+  for (unsigned i : at_peak.set_bits())
+    peak.alive.push_back({first_use(*marked[i]), sizes[i]});
+  return peak;
 }
 
 std::vector<Buffer> stack_buffers(const llvm::Function &function) {
@@ -209,27 +329,35 @@ bool check_stack_usage(const llvm::Module &module,
     if (function.isDeclaration())
       continue;
     const ProbeDesc *probe = probe_of(compiled, function.getName());
-    if (!probe || reported.count(probe->probe_index) ||
-        has_lifetime_markers(function))
+    if (!probe || reported.count(probe->probe_index))
       continue;
-    std::vector<Buffer> buffers = stack_buffers(function);
+    std::vector<Buffer> buffers;
     uint64_t total = 0;
-    for (const auto &buffer : buffers)
-      total += buffer.bytes;
-    if (total <= limit)
-      continue;
-
-    // Point at the statement whose buffers take the probe past the limit.
-    std::stable_sort(
-        buffers.begin(), buffers.end(),
-        [](const Buffer &a, const Buffer &b) { return a.where < b.where; });
-    uint64_t running = 0;
     Location crossing;
-    for (const auto &buffer : buffers) {
-      running += buffer.bytes;
-      if (running > limit) {
-        crossing = buffer.where;
-        break;
+    if (has_lifetime_markers(function)) {
+      PeakUse peak = peak_stack_use(function, limit);
+      if (peak.bytes <= limit)
+        continue;
+      total = peak.bytes;
+      buffers = std::move(peak.alive);
+      crossing = peak.crossing;
+    } else {
+      buffers = stack_buffers(function);
+      for (const auto &buffer : buffers)
+        total += buffer.bytes;
+      if (total <= limit)
+        continue;
+      // Point at the statement whose buffers take the probe past the limit.
+      std::stable_sort(
+          buffers.begin(), buffers.end(),
+          [](const Buffer &a, const Buffer &b) { return a.where < b.where; });
+      uint64_t running = 0;
+      for (const auto &buffer : buffers) {
+        running += buffer.bytes;
+        if (running > limit) {
+          crossing = buffer.where;
+          break;
+        }
       }
     }
     SourceRange range = crossing.line
@@ -360,8 +488,13 @@ BackendDiagnostics::~BackendDiagnostics() {
 bool BackendDiagnostics::report(const CompiledProgram &compiled,
                                 const ast::Program *program,
                                 Diagnostics &diags) const {
+  std::set<size_t> overflowed; // probe blocks; their attach points share code
   for (const auto &problem : problems_) {
     if (problem.stack_limit) {
+      // A kprobe and its fentry twin overflow alike: report the probe once.
+      if (const ProbeDesc *probe = probe_of(compiled, problem.function))
+        if (!overflowed.insert(probe->probe_index).second)
+          continue;
       report_backend_stack_overflow(compiled, program, problem.function,
                                     problem.where, diags);
       continue;

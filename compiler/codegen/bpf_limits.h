@@ -30,9 +30,10 @@ constexpr uint64_t kBpfInstructionLimit = 1000000;
 // allocas that survive optimization are what the BPF backend puts in the
 // frame) and reports each program over `limit`, at the statement where its
 // stack use crosses the limit. `program`, if given, supplies the statements'
-// full ranges; otherwise diagnostics point at their first character.
-// Programs with lifetime markers are left to the backend's own check.
-// Returns false if anything was reported.
+// full ranges; otherwise diagnostics point at their first character. In
+// programs with lifetime markers only the buffers alive at the same time
+// add up (the most at any one point). Returns false if anything was
+// reported.
 bool check_stack_usage(const llvm::Module &module,
                        const CompiledProgram &compiled,
                        const ast::Program *program, Diagnostics &diags,

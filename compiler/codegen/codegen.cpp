@@ -11,7 +11,9 @@
 
 #include <llvm/IR/DIBuilder.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicsBPF.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -21,6 +23,7 @@
 
 #include "symbolizer.h"
 
+#include <cstring>
 #include <map>
 
 namespace hvt {
@@ -175,8 +178,6 @@ public:
     emit_license();
     ringbuf_ = define_map_global(out_.ringbuf_name, BPF_MAP_TYPE_RINGBUF,
                                  out_.ringbuf_size, 0, 0);
-    lost_events_ = define_map_global(out_.lost_events_name,
-                                     BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8);
     for (const auto &map : semantic_.maps) {
       MapDesc desc = map;
       desc.elf_name = "m_" + sanitize(map.name == "@" ? "@anon" : map.name.substr(1));
@@ -186,19 +187,19 @@ public:
           desc.elf_name, map_type_of(desc), desc.max_entries,
           desc.bpf_key_size(), desc.bpf_value_size());
       map_indices_[map.name] = out_.maps.size();
-      global_indices_[map_globals_[map.name]] = out_.maps.size();
       out_.maps.push_back(std::move(desc));
-    }
-    if (!out_.maps.empty()) {
-      out_.dropped_updates_map = "dropped_updates";
-      dropped_updates_ =
-          define_map_global(out_.dropped_updates_map, BPF_MAP_TYPE_PERCPU_ARRAY,
-                            out_.maps.size(), 4, 8);
     }
     for (size_t p = 0; p < program_.probes.size(); ++p) {
       const auto &info = semantic_.probes[p];
       for (size_t a = 0; a < info.points.size(); ++a)
         emit_program(program_.probes[p], info, info.points[a], p, a);
+    }
+    // --- performance: a program that sends no record needs no ring buffer
+    // (the runtime then reads none).
+    if (ringbuf_ && ringbuf_->use_empty()) {
+      ringbuf_->eraseFromParent();
+      ringbuf_ = nullptr;
+      out_.ringbuf_name.clear();
     }
     di_.finalize();
     return std::move(module_);
@@ -264,6 +265,23 @@ private:
     return gv;
   }
 
+  // --- performance: the lost-record counter is a u64 in .bss, which libbpf
+  // turns into a one-slot array map (".bss"); a program adds to it with one
+  // atomic instruction, no lookup.
+  llvm::GlobalVariable *define_lost_events_counter() {
+    auto *gv = new llvm::GlobalVariable(
+        *module_, b_.getInt64Ty(), false, llvm::GlobalValue::ExternalLinkage,
+        b_.getInt64(0), "hvt_lost_events");
+    gv->setSection(out_.lost_events_name);
+    gv->setAlignment(llvm::Align(8));
+    gv->setDSOLocal(true);
+    auto *u64 = di_.createBasicType("unsigned long long", 64,
+                                    llvm::dwarf::DW_ATE_unsigned);
+    gv->addDebugInfo(di_.createGlobalVariableExpression(
+        di_file_, gv->getName(), gv->getName(), di_file_, 0, u64, false));
+    return gv;
+  }
+
   // ---------------------------------------------------------- program level
 
   void emit_program(const ast::Probe &probe, const ProbeInfo &info,
@@ -283,6 +301,16 @@ private:
                 (desc.target.empty() ? "" : desc.target + ":") + desc.function;
     } else {
       section = section_for(desc);
+    }
+
+    // --- performance: BEGIN/END without a program (see constant_records).
+    if ((desc.kind == ProbeKind::Begin || desc.kind == ProbeKind::End) &&
+        !probe.predicate && points_of_kind(desc.kind) == 1 &&
+        sends_only_constant_records(probe.body)) {
+      desc.program_name.clear();
+      desc.constant_records = constant_records(probe.body);
+      out_.probes.push_back(std::move(desc));
+      return;
     }
 
     auto *fn_type = llvm::FunctionType::get(b_.getInt64Ty(), {b_.getPtrTy()}, false);
@@ -312,14 +340,15 @@ private:
     variables_.clear();
     loops_.clear();
     read_cache_.reset(); // --- performance: map reads shared per program
+    shared_read_buffers_.clear();
 
     // --- probes/runtime hook: -p PID -------------------------------------
     // Every probe but BEGIN, END and interval (which fires on whatever task
     // a CPU runs) fires for the target process only.
     if (semantic_.options.target_pid && desc.kind != ProbeKind::Begin &&
         desc.kind != ProbeKind::End && desc.kind != ProbeKind::Interval) {
-      Value *tgid =
-          b_.CreateLShr(call_helper(kPidTgid, b_.getInt64Ty(), {}), 32);
+      Value *tgid = opaque(
+          b_.CreateLShr(call_helper(kPidTgid, b_.getInt64Ty(), {}), 32));
       auto *mine = BasicBlock::Create(ctx_, "target_pid", function_);
       auto *other = BasicBlock::Create(ctx_, "other_pid", function_);
       b_.CreateCondBr(
@@ -331,6 +360,11 @@ private:
     }
     // --- end of hook ------------------------------------------------------
 
+    // The predicate's few buffers stay alive throughout: ending them where
+    // its value is tested costs jump threading a block (one more
+    // instruction on every event).
+    statement_buffers_.clear();
+    in_statements_ = false;
     if (probe.predicate) {
       MapReadCache::Statement predicate_reads(read_cache_, *probe.predicate);
       Value *cond = to_bool(gen(*probe.predicate));
@@ -341,6 +375,7 @@ private:
       b_.CreateRet(b_.getInt64(0));
       b_.SetInsertPoint(body);
     }
+    in_statements_ = true;
     gen_block(probe.body);
     if (!b_.GetInsertBlock()->getTerminator())
       b_.CreateRet(b_.getInt64(0));
@@ -376,20 +411,53 @@ private:
   }
 
   // Stack buffers live in the entry block so LLVM can fold and reuse them.
+  // A statement's buffers (every one but variables') are alive from here
+  // to the end of the statement (llvm.lifetime.start/end, see gen_block),
+  // so LLVM's stack coloring lets later statements reuse their bytes:
+  // without it, every statement's buffers add up against the 512-byte
+  // BPF stack.
   Value *stack_buffer(uint32_t size, const char *name) {
+    return statement_buffer(
+        entry_alloca(llvm::ArrayType::get(b_.getInt8Ty(),
+                                          std::max<uint32_t>(size, 8)),
+                     name));
+  }
+
+  Value *stack_slot(const char *name) {
+    return statement_buffer(entry_alloca(b_.getInt64Ty(), name));
+  }
+
+  // An 8-byte aligned alloca in the entry block, alive for the whole
+  // program (variables).
+  llvm::AllocaInst *entry_alloca(llvm::Type *type, const char *name) {
     llvm::IRBuilder<> entry(entry_, entry_->begin());
-    auto *alloca = entry.CreateAlloca(
-        llvm::ArrayType::get(b_.getInt8Ty(), std::max<uint32_t>(size, 8)),
-        nullptr, name);
+    auto *alloca = entry.CreateAlloca(type, nullptr, name);
     alloca->setAlignment(llvm::Align(8));
     return alloca;
   }
 
-  Value *stack_slot(const char *name) {
-    llvm::IRBuilder<> entry(entry_, entry_->begin());
-    auto *alloca = entry.CreateAlloca(b_.getInt64Ty(), nullptr, name);
-    alloca->setAlignment(llvm::Align(8));
+  Value *statement_buffer(llvm::AllocaInst *alloca) {
+    if (!in_statements_)
+      return alloca;
+    const llvm::DataLayout &layout = module_->getDataLayout();
+    b_.CreateLifetimeStart(
+        alloca, b_.getInt64(layout.getTypeAllocSize(alloca->getAllocatedType())));
+    statement_buffers_.push_back(alloca);
     return alloca;
+  }
+
+  // Ends the lifetime of the buffers started since `mark` (the statement
+  // that started them is done with them).
+  void end_statement_buffers(size_t mark) {
+    if (!b_.GetInsertBlock()->getTerminator()) {
+      const llvm::DataLayout &layout = module_->getDataLayout();
+      for (size_t i = statement_buffers_.size(); i-- > mark;)
+        b_.CreateLifetimeEnd(
+            statement_buffers_[i],
+            b_.getInt64(layout.getTypeAllocSize(
+                statement_buffers_[i]->getAllocatedType())));
+    }
+    statement_buffers_.resize(mark);
   }
 
   void zero(Value *ptr, uint32_t size) {
@@ -402,6 +470,17 @@ private:
   }
 
   Value *to_bool(Value *v) { return b_.CreateICmpNE(v, b_.getInt64(0)); }
+
+  // --- performance: `v` as a value LLVM's optimizer cannot see through
+  // (llvm.bpf.passthrough, removed by the BPF backend before instruction
+  // selection). For `pid == N`, which InstCombine would otherwise turn into a
+  // mask test with two 64-bit constants instead of a shift.
+  Value *opaque(Value *v) {
+    auto *fn = llvm::Intrinsic::getDeclaration(
+        module_.get(), llvm::Intrinsic::bpf_passthrough,
+        {v->getType(), v->getType()});
+    return b_.CreateCall(fn, {b_.getInt32(passthrough_seq_++), v});
+  }
 
   // Stores `value` of type `from` into storage of type `to` at `dst`.
   // Integers are widened to the slot's size; strings are copied and padded.
@@ -456,9 +535,15 @@ private:
     for (const auto &stmt : body) {
       if (b_.GetInsertBlock()->getTerminator())
         return; // unreachable code after return/break
+      // BEGIN's constant map assignments: the runtime writes their entries
+      // before BEGIN runs (passes/initial_entries.h).
+      if (semantic_.initial_entry_statements.count(stmt.get()))
+        continue;
       set_location(stmt->range);
       MapReadCache::Statement reads(read_cache_, *stmt); // --- performance
+      size_t buffers = statement_buffers_.size();
       gen_stmt(*stmt);
+      end_statement_buffers(buffers);
     }
   }
 
@@ -538,8 +623,12 @@ private:
     auto it = variables_.find(var.name);
     if (it != variables_.end())
       return it->second;
-    Value *slot = is_scalar(type) ? stack_slot(var.name.c_str())
-                                  : stack_buffer(type.size, var.name.c_str());
+    Value *slot = entry_alloca(
+        is_scalar(type)
+            ? static_cast<llvm::Type *>(b_.getInt64Ty())
+            : llvm::ArrayType::get(b_.getInt8Ty(),
+                                   std::max<uint32_t>(type.size, 8)),
+        var.name.c_str());
     variables_[var.name] = slot;
     return slot;
   }
@@ -592,32 +681,11 @@ private:
   }
 
   void update(llvm::GlobalVariable *map, Value *key, Value *value) {
-    Value *rc = call_helper(kMapUpdate, b_.getInt64Ty(),
-                            {map, key, value, b_.getInt64(BPF_ANY)});
-    count_dropped_update(map, rc);
-  }
-
-  // A refused update (the map is full) counts in the map's slot of the
-  // per-CPU dropped_updates array; the runtime warns about it at exit.
-  void count_dropped_update(llvm::GlobalVariable *map, Value *rc) {
-    auto it = global_indices_.find(map);
-    if (it == global_indices_.end() || !dropped_updates_)
-      return;
-    auto *dropped = BasicBlock::Create(ctx_, "update.dropped", function_);
-    auto *done = BasicBlock::Create(ctx_, "update.done", function_);
-    b_.CreateCondBr(b_.CreateICmpSLT(rc, b_.getInt64(0)), dropped, done);
-    b_.SetInsertPoint(dropped);
-    Value *key = stack_buffer(4, "dropped_key");
-    b_.CreateStore(b_.getInt32(it->second), key);
-    Value *slot = lookup(dropped_updates_, key);
-    auto *found = BasicBlock::Create(ctx_, "update.count", function_);
-    b_.CreateCondBr(b_.CreateIsNull(slot), done, found);
-    b_.SetInsertPoint(found);
-    b_.CreateStore(
-        b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), slot), b_.getInt64(1)),
-        slot);
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
+    // --- performance: a refused update (the map is full) is not counted
+    // here: at exit the runtime warns about every full hash map
+    // (language_support.h).
+    call_helper(kMapUpdate, b_.getInt64Ty(),
+                {map, key, value, b_.getInt64(BPF_ANY)});
   }
 
   // if (p = lookup(key)) on_found(p) else on_missing()
@@ -638,10 +706,32 @@ private:
     b_.SetInsertPoint(done);
   }
 
+  static bool is_array(const MapDesc &desc) {
+    return desc.storage == MapStorage::Array ||
+           desc.storage == MapStorage::PercpuArray;
+  }
+
   // Adds each delta to the u64 at its offset in the value for `key`, or
-  // creates the entry with the deltas as its fields.
+  // creates the entry with the deltas as its fields (unless `can_insert` is
+  // false: an array has every slot there is).
   void add_or_insert(llvm::GlobalVariable *map, Value *key,
-                     std::vector<std::pair<uint32_t, Value *>> deltas) {
+                     std::vector<std::pair<uint32_t, Value *>> deltas,
+                     bool can_insert = true) {
+    if (!can_insert) {
+      Value *p = lookup(map, key);
+      auto *found = BasicBlock::Create(ctx_, "map.found", function_);
+      auto *done = BasicBlock::Create(ctx_, "map.done", function_);
+      b_.CreateCondBr(b_.CreateIsNotNull(p), found, done);
+      b_.SetInsertPoint(found);
+      for (auto &[offset, delta] : deltas) {
+        Value *slot = offset_ptr(p, offset);
+        b_.CreateStore(
+            b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), slot), delta), slot);
+      }
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+      return;
+    }
     lookup_then(
         map, key,
         [&](Value *p) {
@@ -748,12 +838,13 @@ private:
     case AggKind::Count:
     case AggKind::Sum: {
       Value *delta = arg ? arg : b_.getInt64(1);
-      add_or_insert(global, key, {{0, delta}});
+      add_or_insert(global, key, {{0, delta}}, !is_array(desc));
       return;
     }
     case AggKind::Avg:
     case AggKind::Stats: {
-      add_or_insert(global, key, {{0, arg}, {8, b_.getInt64(1)}});
+      add_or_insert(global, key, {{0, arg}, {8, b_.getInt64(1)}},
+                    !is_array(desc));
       return;
     }
     case AggKind::Min:
@@ -783,6 +874,11 @@ private:
     case AggKind::LHist: {
       Value *bucket = desc.agg == AggKind::Hist ? hist_bucket(arg)
                                                 : lhist_bucket(arg, desc);
+      if (is_array(desc)) { // key-less: the bucket is the u32 index
+        b_.CreateStore(b_.CreateTrunc(bucket, b_.getInt32Ty()), key);
+        add_or_insert(global, key, {{0, b_.getInt64(1)}}, false);
+        return;
+      }
       uint32_t user = desc.key.is_none() ? 0 : desc.key.size;
       b_.CreateStore(bucket, offset_ptr(key, user));
       add_or_insert(global, key, {{0, b_.getInt64(1)}});
@@ -798,7 +894,7 @@ private:
     const MapDesc &desc = map_desc(map.name);
     auto *global = map_global(map.name);
     // --- performance: one lookup per value (map_read_cache.h)
-    bool shareable = desc.agg == AggKind::None && is_scalar(desc.value);
+    bool shareable = desc.agg == AggKind::None;
     if (Value *earlier = shareable ? read_cache_.find(map) : nullptr)
       return earlier;
     Value *key = build_key(map, desc);
@@ -809,7 +905,25 @@ private:
       read_cache_.insert(map, value);
       return value;
     }
-    Value *buf = stack_buffer(desc.value.size, "read");
+    // A copy later reads may share must outlive this statement (no
+    // lifetime markers), e.g. `/@m[tid].0/ { $e = @m[tid]; ... }`. Reads
+    // of one map and key copy into the same buffer: a statement is done
+    // with the values it read before the next read of them (one that
+    // writes the map shares nothing), so unrolled reads need no more stack.
+    bool share = read_cache_.would_share(map);
+    Value *buf = nullptr;
+    if (share) {
+      llvm::AllocaInst *&shared =
+          shared_read_buffers_[MapReadCache::fingerprint(map)];
+      if (!shared)
+        shared = entry_alloca(
+            llvm::ArrayType::get(b_.getInt8Ty(),
+                                 std::max<uint32_t>(desc.value.size, 8)),
+            "read");
+      buf = shared;
+    } else {
+      buf = stack_buffer(desc.value.size, "read");
+    }
     lookup_then(
         global, key,
         [&](Value *p) {
@@ -817,6 +931,8 @@ private:
                           desc.value.size);
         },
         [&] { zero(buf, desc.value.size); });
+    if (share)
+      read_cache_.insert(map, buf);
     return buf;
   }
 
@@ -943,21 +1059,20 @@ private:
   }
 
   // --- probes/runtime hook: lost events -----------------------------------
-  // A record the ring buffer has no room for is counted in the per-CPU
-  // lost_events slot; the runtime prints "Lost N events".
+  // A record the ring buffer has no room for is counted in the .bss
+  // counter, off the hot path; the runtime prints "Lost N events".
   void count_lost_event(Value *rc) {
     auto *lost = BasicBlock::Create(ctx_, "lost", function_);
     auto *done = BasicBlock::Create(ctx_, "sent", function_);
-    b_.CreateCondBr(b_.CreateICmpNE(rc, b_.getInt64(0)), lost, done);
+    auto *branch =
+        b_.CreateCondBr(b_.CreateICmpNE(rc, b_.getInt64(0)), lost, done);
+    branch->setMetadata(llvm::LLVMContext::MD_prof,
+                        llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
     b_.SetInsertPoint(lost);
-    Value *key = stack_buffer(4, "lost_key");
-    b_.CreateStore(b_.getInt32(0), key);
-    Value *slot = call_helper(kMapLookup, b_.getPtrTy(), {lost_events_, key});
-    auto *found = BasicBlock::Create(ctx_, "lost_slot", function_);
-    b_.CreateCondBr(b_.CreateIsNull(slot), done, found);
-    b_.SetInsertPoint(found);
-    Value *count = b_.CreateLoad(b_.getInt64Ty(), slot);
-    b_.CreateStore(b_.CreateAdd(count, b_.getInt64(1)), slot);
+    if (!lost_events_) // only programs that send records have one
+      lost_events_ = define_lost_events_counter();
+    b_.CreateAtomicRMW(llvm::AtomicRMWInst::Add, lost_events_, b_.getInt64(1),
+                       llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
   }
@@ -965,8 +1080,8 @@ private:
 
   // printf(fmt, args...) and cat(fmt, args...): the arguments, laid out as
   // a tuple, in one record.
-  void gen_printf(const ast::Call &call,
-                  PrintfAction action = PrintfAction::Print) {
+  // The record layout of printf(fmt, args...): the arguments as a tuple.
+  static PrintfDesc printf_desc(const ast::Call &call, PrintfAction action) {
     PrintfDesc desc;
     desc.format = call.args[0]->as<ast::StringLit>()->value;
     desc.range = call.range;
@@ -977,6 +1092,12 @@ private:
       fields.push_back(t.is_integer() ? Type::integer(8, t.is_signed) : t);
     }
     desc.args = Type::tuple(fields);
+    return desc;
+  }
+
+  void gen_printf(const ast::Call &call,
+                  PrintfAction action = PrintfAction::Print) {
+    PrintfDesc desc = printf_desc(call, action);
     std::vector<Value *> values;
     for (size_t i = 1; i < call.args.size(); ++i)
       values.push_back(gen(*call.args[i]));
@@ -1016,6 +1137,103 @@ private:
     }
     out_.printfs.push_back(std::move(desc));
   }
+
+  // --- performance: constant records -----------------------------------
+  // A BEGIN or END whose statements only send records that do not depend on
+  // the run (printf of literals, exit(), print/clear/zero of a whole map)
+  // gets no BPF program: loading and running one costs more than the
+  // records, and its ring buffer and lost-record counter would be created
+  // for it alone. The runtime handles the records where the program would
+  // have sent them (docs/performance.md).
+  // (With one BEGIN, or END, only: the records of several would otherwise
+  // reach user space in another order than their programs run.)
+  size_t points_of_kind(ProbeKind kind) const {
+    size_t n = 0;
+    for (const auto &info : semantic_.probes)
+      for (const auto &point : info.points)
+        n += point.desc.kind == kind;
+    return n;
+  }
+
+  bool sends_only_constant_records(const ast::StmtList &body) const {
+    for (const auto &stmt : body) {
+      if (semantic_.initial_entry_statements.count(stmt.get()))
+        continue;
+      const auto *expr = stmt->as<ast::ExprStmt>();
+      const ast::Call *call =
+          expr && expr->expr ? expr->expr->as<ast::Call>() : nullptr;
+      if (!call)
+        return false;
+      const std::string &n = call->name;
+      if (n == "printf") {
+        for (size_t i = 1; i < call->args.size(); ++i) {
+          const ast::Expr &arg = *call->args[i];
+          bool literal = arg.kind == ast::ExprKind::Integer ||
+                         arg.kind == ast::ExprKind::String;
+          if (!literal || !(arg.type.is_integer() || arg.type.is_string()))
+            return false;
+        }
+      } else if (n == "exit") {
+        if (!call->args.empty())
+          return false;
+      } else if (n == "print" || n == "clear" || n == "zero") {
+        if (call->args.size() != 1 || !call->args[0]->as<ast::Map>())
+          return false;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The records of such a body, byte for byte what its program would send
+  // (each prefixed with its u32 length).
+  std::vector<uint8_t> constant_records(const ast::StmtList &body) {
+    std::vector<uint8_t> out;
+    auto add = [&](EventKind kind, uint32_t id,
+                   const std::vector<uint8_t> &payload) {
+      EventHeader header{static_cast<uint32_t>(kind), id};
+      uint32_t size = sizeof(header) + payload.size();
+      const auto *bytes = reinterpret_cast<const uint8_t *>(&size);
+      out.insert(out.end(), bytes, bytes + sizeof(size));
+      bytes = reinterpret_cast<const uint8_t *>(&header);
+      out.insert(out.end(), bytes, bytes + sizeof(header));
+      out.insert(out.end(), payload.begin(), payload.end());
+    };
+    for (const auto &stmt : body) {
+      if (semantic_.initial_entry_statements.count(stmt.get()))
+        continue;
+      const auto &call = *stmt->as<ast::ExprStmt>()->expr->as<ast::Call>();
+      if (call.name == "printf") {
+        PrintfDesc desc = printf_desc(call, PrintfAction::Print);
+        std::vector<uint8_t> payload(desc.args.size, 0);
+        for (size_t i = 1; i < call.args.size(); ++i) {
+          uint8_t *field = payload.data() + desc.args.offsets[i - 1];
+          const ast::Expr &arg = *call.args[i];
+          if (const auto *number = arg.as<ast::IntegerLit>()) {
+            memcpy(field, &number->value, sizeof(number->value));
+          } else {
+            const std::string &text = arg.as<ast::StringLit>()->value;
+            memcpy(field, text.data(),
+                   std::min<size_t>(text.size(), desc.args.fields[i - 1].size));
+          }
+        }
+        add(EventKind::Printf, out_.printfs.size(), payload);
+        out_.printfs.push_back(std::move(desc));
+      } else if (call.name == "exit") {
+        add(EventKind::Exit, 0, {});
+      } else {
+        EventKind kind = call.name == "print"   ? EventKind::PrintMap
+                         : call.name == "clear" ? EventKind::ClearMap
+                                                : EventKind::ZeroMap;
+        // top and div: 0, as gen_map_event() sends them without arguments.
+        add(kind, map_indices_.at(call.args[0]->as<ast::Map>()->name),
+            std::vector<uint8_t>(16, 0));
+      }
+    }
+    return out;
+  }
+  // --- end of constant records ---------------------------------------------
 
   void gen_map_event(EventKind kind, const ast::Call &call) {
     const auto &map = *call.args[0]->as<ast::Map>();
@@ -1104,7 +1322,8 @@ private:
     const std::string &n = b.name;
     if (n == "pid" || n == "tid") {
       Value *v = call_helper(kPidTgid, b_.getInt64Ty(), {});
-      return n == "pid" ? b_.CreateLShr(v, 32) : b_.CreateAnd(v, 0xffffffff);
+      return n == "pid" ? opaque(b_.CreateLShr(v, 32))
+                        : b_.CreateAnd(v, 0xffffffff);
     }
     if (n == "uid" || n == "gid") {
       Value *v = call_helper(kUidGid, b_.getInt64Ty(), {});
@@ -1839,10 +2058,8 @@ private:
   llvm::DISubprogram *subprogram_ = nullptr;
   llvm::GlobalVariable *ringbuf_ = nullptr;
   llvm::GlobalVariable *lost_events_ = nullptr;
-  llvm::GlobalVariable *dropped_updates_ = nullptr;
   llvm::GlobalVariable *elapsed_ = nullptr;               // made on first use
   std::map<uint32_t, llvm::GlobalVariable *> stack_maps_; // by frame limit
-  std::map<llvm::GlobalVariable *, uint32_t> global_indices_; // user maps
   llvm::Function *len_callback_ = nullptr;
   std::map<std::string, llvm::GlobalVariable *> map_globals_;
   std::map<std::string, size_t> map_indices_;
@@ -1854,7 +2071,12 @@ private:
   const ResolvedAttachPoint *point_ = nullptr;
   std::map<std::string, Value *> variables_;
   std::vector<std::pair<BasicBlock *, BasicBlock *>> loops_; // continue, break
+  std::vector<llvm::AllocaInst *> statement_buffers_; // alive (stack_buffer)
+  bool in_statements_ = false; // the body, not the predicate
   MapReadCache read_cache_; // --- performance: see map_read_cache.h
+  uint32_t passthrough_seq_ = 0; // opaque()
+  // Buffers of shared tuple/string reads, by MapReadCache::fingerprint().
+  std::map<std::string, llvm::AllocaInst *> shared_read_buffers_;
 };
 
 } // namespace

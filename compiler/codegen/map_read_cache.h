@@ -14,8 +14,9 @@
 //  - values read inside a branch (if/else, ?:, the right side of && and ||,
 //    loop bodies, any statement with a body) are forgotten when the branch
 //    ends, so a value is only reused where its read dominates.
-// Only plain (non-aggregated) integer values are shared. Unknown statement
-// kinds forget everything.
+// Only plain (non-aggregated) values are shared: integers, and copies of
+// tuples and strings in buffers that live for the whole program. Unknown
+// statement kinds forget everything.
 #pragma once
 
 #include "frontend/ast.h"
@@ -53,6 +54,11 @@ public:
     return it == entries_.end() ? nullptr : it->second.second;
   }
 
+  // Whether insert() would record a value read from `map` now.
+  bool would_share(const ast::Map &map) const {
+    return !no_share_all_ && !no_share_.count(map.name) &&
+           !fingerprint(map).empty();
+  }
   // Records the value a read of `map` produced (ignored when the key is not
   // stable or the map is written by the statement being generated).
   void insert(const ast::Map &map, llvm::Value *value) {

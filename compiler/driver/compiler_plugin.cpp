@@ -1,5 +1,7 @@
 #include "driver/compiler_plugin.h"
 
+#include "driver/codegen_backend.h"
+
 #include "program_io.h"
 
 #include <dlfcn.h>
@@ -104,21 +106,36 @@ std::string compiler_plugin_path() {
   return path;
 }
 
+namespace {
+
+// The build id of `path`, else its identity as a file; "" when absent.
+std::string file_identity(const std::string &path) {
+  std::string id = build_id(path);
+  if (!id.empty())
+    return id;
+  // No build id (unusual linker settings): the file's identity instead.
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    return "";
+  return "file:" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+} // namespace
+
 std::string compiler_identity() {
   const std::string &path = compiler_plugin_path();
   if (path.empty())
     return "";
-  std::string id = build_id(path);
-  if (id.empty()) {
-    // No build id (unusual linker settings): the file's identity instead.
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0)
-      return "";
-    id = "file:" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-         "." + std::to_string(st.st_mtim.tv_nsec);
-  }
-  return "hvt " HVT_VERSION " " + id;
+  std::string id = file_identity(path);
+  // The code generator plugin, which the compiler plugin loads from its own
+  // directory (codegen_backend.h), shapes the output as much.
+  std::string codegen =
+      file_identity(path.substr(0, path.rfind('/') + 1) + kCodegenPluginName);
+  if (id.empty() || codegen.empty())
+    return "";
+  return "hvt " HVT_VERSION " " + id + " " + codegen;
 }
 
 std::optional<CompiledProgram>

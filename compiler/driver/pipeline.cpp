@@ -1,12 +1,37 @@
 #include "driver/pipeline.h"
 
+#include "driver/codegen_backend.h"
 #include "frontend/parser.h"
+
+#include <system_error>
+#include <thread>
 
 namespace hvt {
 
 std::optional<CompiledProgram> compile(const SourceFile &source,
                                        const CompileOptions &options,
                                        Diagnostics &diags) {
+  // --- performance: the code generator (LLVM) is loaded and warmed up on
+  // another core while the front end parses and checks the program, which
+  // takes about as long (docs/performance.md).
+  std::thread loader;
+  try {
+    loader = std::thread([] {
+      const CodegenBackend &backend = codegen_backend();
+      if (backend.warm_up)
+        backend.warm_up();
+    });
+  } catch (const std::system_error &) {
+    // No thread: codegen_backend() below does it all on this one.
+  }
+  struct Joiner {
+    std::thread &thread;
+    ~Joiner() {
+      if (thread.joinable())
+        thread.join();
+    }
+  } joiner{loader};
+
   auto program = parse_program(source, diags);
   if (!program || diags.has_errors())
     return std::nullopt;
@@ -25,9 +50,17 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   if (diags.has_errors())
     return std::nullopt;
   add_fallback_points(semantic);
+  collect_initial_entries(*program, semantic);
+  if (loader.joinable())
+    loader.join();
 
-  auto compiled =
-      compile_to_bpf(*program, semantic, source, options.codegen, diags);
+  const CodegenBackend &backend = codegen_backend();
+  if (!backend.compile_to_bpf) {
+    diags.error({}, backend.error).hint("rebuild or reinstall hvt");
+    return std::nullopt;
+  }
+  auto compiled = backend.compile_to_bpf(*program, semantic, source,
+                                         options.codegen, diags);
   if (compiled)
     compiled->skipped = semantic.skipped;
   return compiled;

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct SemanticResult {
   std::vector<SkippedAttachPoint> skipped;
   std::vector<MapDesc> maps;     // sorted by name (bpftrace prints in order)
   std::map<std::string, size_t> map_index;
+  // BEGIN statements whose work the runtime does: their entries are in
+  // their MapDesc (passes/initial_entries.h); codegen skips them.
+  std::set<const ast::Stmt *> initial_entry_statements;
   SemanticOptions options;
   // symbolic(): how each (tracepoint, field) is named, and the name tables.
   std::shared_ptr<printfmt::SymbolicFields> symbolic =
@@ -85,5 +89,11 @@ StackSpec stack_spec(const ast::Call *call, const SemanticOptions &options);
 // Limits visible in the typed AST, checked before codegen: unrolled code
 // size and loops that can never end (passes/resource_limits.cpp).
 void check_resource_limits(const ast::Program &program, Diagnostics &diags);
+
+// After check_types: BEGIN's constant map assignments become initial
+// entries of their maps, which the runtime writes before BEGIN runs
+// (passes/initial_entries.h says which).
+void collect_initial_entries(const ast::Program &program,
+                             SemanticResult &result);
 
 } // namespace hvt

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -170,7 +171,31 @@ struct MapState {
   bool key_known = false;
   bool value_known = false;
   SourceRange key_site, value_site;
+  // --- performance: every key so far is one integer that fits 32 bits
+  // (see narrow_key); which signs they had.
+  bool key_fits_32 = true;
+  bool key_signed = false, key_unsigned = false;
 };
+
+// Builtins whose values are 32-bit numbers, though typed uint64 as in
+// bpftrace.
+bool is_32_bit_builtin(const std::string &name) {
+  return name == "pid" || name == "tid" || name == "uid" || name == "gid" ||
+         name == "cpu" || name == "cpid";
+}
+
+// Number of buckets of a key-less hist()/lhist() (output.cpp prints the
+// same): hist: < 0, == 0, then 63 powers of two; lhist: below, each step,
+// above.
+uint32_t histogram_buckets(const MapDesc &desc) {
+  if (desc.agg == AggKind::Hist)
+    return 65;
+  if (desc.lhist_step <= 0 || desc.lhist_max <= desc.lhist_min)
+    return 2;
+  return static_cast<uint32_t>((desc.lhist_max - desc.lhist_min) /
+                               desc.lhist_step) +
+         2;
+}
 
 class TypeChecker {
 public:
@@ -332,13 +357,59 @@ private:
       desc.name = name;
       if (desc.max_entries == 0)
         desc.max_entries = result_.options.map_size;
-      if (!declared_.count(name))
+      if (!declared_.count(name)) {
         desc.storage = desc.agg == AggKind::None ? MapStorage::Hash
                                                  : MapStorage::PercpuHash;
-      else
+        bool histogram =
+            desc.agg == AggKind::Hist || desc.agg == AggKind::LHist;
+        // --- performance: a key-less histogram is a per-CPU array indexed
+        // by the bucket: no hashing, no insert path, and the verifier
+        // inlines the lookup. Printing skips its empty buckets.
+        if (histogram && desc.key.is_none()) {
+          desc.storage = MapStorage::PercpuArray;
+          // One slot more, which only the runtime writes: zero() kept the
+          // histogram (output.cpp).
+          desc.max_entries = histogram_buckets(desc) + 1;
+        }
+        if (!histogram)
+          narrow_key(state, desc);
+      } else {
         check_declared_storage(name, state, desc);
+      }
       result_.map_index[name] = result_.maps.size();
       result_.maps.push_back(std::move(desc));
+    }
+  }
+
+  // --- performance: a map whose every key is a 32-bit number (tid, a u32
+  // field, a small literal) gets a 4-byte key, as C would use: no zero
+  // extension, a shorter hash. Keys print the same. Histograms keep the
+  // 8-byte layout their bucket follows.
+  static void narrow_key(const MapState &state, MapDesc &desc) {
+    if (!state.key_fits_32 || !desc.key.is_integer() || desc.key.size != 8 ||
+        (state.key_signed && state.key_unsigned))
+      return;
+    bool is_signed = state.key_signed ||
+                     (!state.key_unsigned && desc.key.is_signed);
+    desc.key = Type::integer(4, is_signed);
+  }
+
+  // Records whether the key expression of this use fits 32 bits.
+  static void note_key_width(const ast::Map &map, MapState &state) {
+    if (map.keys.size() != 1) {
+      state.key_fits_32 = false;
+      return;
+    }
+    const ast::Expr &k = *map.keys[0];
+    if (auto *lit = k.as<ast::IntegerLit>()) {
+      state.key_fits_32 = state.key_fits_32 && lit->value <= INT32_MAX;
+    } else if (auto *b = k.as<ast::Builtin>();
+               b && is_32_bit_builtin(b->name)) {
+      state.key_unsigned = true;
+    } else if (k.type.is_integer() && k.type.size <= 4) {
+      (k.type.is_signed ? state.key_signed : state.key_unsigned) = true;
+    } else {
+      state.key_fits_32 = false;
     }
   }
 
@@ -494,6 +565,7 @@ private:
       if (k->type.kind == TypeKind::Pointer ||
           (k->type.is_none() && diags_.error_count() == errors_before))
         error(k->range, "invalid map key of type " + k->type.name());
+    note_key_width(map, state);
     if (!state.key_known) {
       state.desc.key = key;
       state.key_known = true;

@@ -1,4 +1,8 @@
 # Fails when BINARY has a dynamic dependency on LLVM or embeds LLVM symbols.
+# EXPECT names a library BINARY must link, so the check tests the right file.
+if(NOT DEFINED EXPECT)
+  set(EXPECT libbpf)
+endif()
 execute_process(COMMAND readelf -d ${BINARY} OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "readelf failed on ${BINARY}")
@@ -10,7 +14,7 @@ execute_process(COMMAND nm -C ${BINARY} OUTPUT_VARIABLE symbols)
 if(symbols MATCHES "llvm::")
   message(FATAL_ERROR "${BINARY} contains LLVM code")
 endif()
-if(NOT dynamic MATCHES "libbpf")
-  message(FATAL_ERROR "${BINARY} does not link libbpf: the check is not testing the runtime")
+if(NOT dynamic MATCHES "${EXPECT}")
+  message(FATAL_ERROR "${BINARY} does not link ${EXPECT}: the check is not testing the right file")
 endif()
 message(STATUS "${BINARY}: no LLVM dependency")

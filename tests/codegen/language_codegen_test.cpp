@@ -83,14 +83,18 @@ TEST(LanguageCodegen, AggregationReadSumsEveryCpu) {
       << g.ir;
 }
 
-TEST(LanguageCodegen, RefusedUpdatesAreCountedPerMap) {
-  auto g = generate("BEGIN { @a = 1; @b[2] = 3; }");
-  EXPECT_EQ(g.compiled.dropped_updates_map, "dropped_updates");
-  EXPECT_TRUE(has(g.ir, "@dropped_updates = "));
-  // @b is map index 1: its refused updates go to slot 1.
-  EXPECT_TRUE(has(g.ir, "store i32 1, ptr %dropped_key")) << g.ir;
-  EXPECT_TRUE(
-      generate("BEGIN { exit(); }").compiled.dropped_updates_map.empty());
+TEST(LanguageCodegen, UpdatesCountNothingAndLostRecordsOneAtomicAdd) {
+  auto g = generate("BEGIN { @a = 1; @b[2] = 3; printf(\"%d\", 1); }");
+  // A refused update is not counted in BPF (the runtime warns about full
+  // maps at exit); a lost record is one atomic add to a .bss counter.
+  EXPECT_FALSE(has(g.ir, "dropped")) << g.ir;
+  EXPECT_TRUE(has(g.ir, "@hvt_lost_events = dso_local global i64 0, "
+                        "section \".bss\""))
+      << g.ir;
+  EXPECT_TRUE(has(g.ir, "atomicrmw add ptr @hvt_lost_events, i64 1")) << g.ir;
+  EXPECT_EQ(g.compiled.lost_events_name, ".bss");
+  // A program that sends no records has no counter.
+  EXPECT_FALSE(has(generate("BEGIN { @a = 1; }").ir, "hvt_lost_events"));
 }
 
 TEST(LanguageCodegen, SignedDivisionAvoidsSdiv) {
@@ -165,7 +169,7 @@ TEST(LanguageCodegen, StrOfUnknownPointerUsesTheCompatHelper) {
 TEST(LanguageCodegen, BigPrintfRecordsAreBuiltInTheRingBuffer) {
   auto g = generate("BEGIN { printf(\"%s %s %s\", str(0), str(1), str(2)); }");
   EXPECT_TRUE(has(g.ir, helper(BPF_FUNC_ringbuf_reserve)));
-  auto small = generate("BEGIN { printf(\"%d\", 1); }");
+  auto small = generate("BEGIN { printf(\"%d\", pid); }");
   EXPECT_FALSE(has(small.ir, helper(BPF_FUNC_ringbuf_reserve)));
   EXPECT_TRUE(has(small.ir, helper(BPF_FUNC_ringbuf_output)));
 }
@@ -173,7 +177,8 @@ TEST(LanguageCodegen, BigPrintfRecordsAreBuiltInTheRingBuffer) {
 TEST(LanguageObject, DeclaredAndStackMapsAsLibbpfSeesThem) {
   SourceFile source("test.ht",
                     "let @a = percpuarray(16);\n"
-                    "BEGIN { @a[cpu] = 1; @s[kstack(8)] = count(); }");
+                    "BEGIN { @a[cpu] = 1; @s[kstack(8)] = count();"
+                    " printf(\"x\"); }");
   Diagnostics diags;
   CompileOptions options;
   options.semantic.read_environment = false;
@@ -192,10 +197,12 @@ TEST(LanguageObject, DeclaredAndStackMapsAsLibbpfSeesThem) {
   ASSERT_NE(stacks, nullptr);
   EXPECT_EQ(bpf_map__type(stacks), BPF_MAP_TYPE_STACK_TRACE);
   EXPECT_EQ(bpf_map__value_size(stacks), 64u);
-  bpf_map *dropped = bpf_object__find_map_by_name(obj, "dropped_updates");
-  ASSERT_NE(dropped, nullptr);
-  EXPECT_EQ(bpf_map__type(dropped), BPF_MAP_TYPE_PERCPU_ARRAY);
-  EXPECT_EQ(bpf_map__max_entries(dropped), 2u);
+  // The lost-record counter: libbpf's map of .bss, named after the object.
+  bpf_map *lost = bpf_object__find_map_by_name(obj, ".bss");
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(bpf_map__type(lost), BPF_MAP_TYPE_ARRAY);
+  EXPECT_EQ(bpf_map__value_size(lost), 8u);
+  EXPECT_STREQ(bpf_map__name(lost), "hvt_test.bss");
   bpf_object__close(obj);
 }
 

@@ -162,5 +162,88 @@ TEST(HistBucket, NoCtlzExpansion) {
   EXPECT_EQ(count(ir, "llvm.ctlz"), 0u);
 }
 
+TEST(MapReadSharing, ATupleIsReadOnceForPredicateAndBody) {
+  // The kvmexits pattern: one tuple per thread, tested in the predicate and
+  // copied into a variable in the body.
+  std::string ir = ir_for(
+      "tracepoint:raw_syscalls:sys_enter { @e[tid] = (nsecs, 1, \"x\"); }\n"
+      "tracepoint:raw_syscalls:sys_exit /@e[tid].0/ { $e = @e[tid];"
+      " @h[$e.1, $e.2] = hist(nsecs - $e.0); delete(@e[tid]); }");
+  EXPECT_EQ(lookups(ir, "e"), 1u) << ir;
+}
+
+TEST(MapReadSharing, RepeatedTupleReadsCopyIntoOneBuffer) {
+  // Each read after a write looks up again, into the same stack buffer.
+  std::string ir = ir_for(
+      "BEGIN { @e[1] = (1, \"abc\"); }\n"
+      "END { unroll(4) { $x = @e[1]; @e[1] = ($x.0 + 1, \"d\"); } }");
+  EXPECT_EQ(lookups(ir, "e"), 4u) << ir;
+  EXPECT_EQ(count(ir, "%read = alloca"), 1u) << ir;
+  EXPECT_EQ(count(ir, "%read1 = alloca"), 0u) << ir;
+}
+
+const MapDesc *find_map(const CompiledProgram &program,
+                        const std::string &name) {
+  for (const auto &map : program.maps)
+    if (map.name == name)
+      return &map;
+  return nullptr;
+}
+
+CompiledProgram compiled_for(const std::string &text) {
+  SourceFile source("perf.ht", text);
+  Diagnostics diags;
+  CompileOptions options;
+  options.semantic.read_environment = false;
+  auto compiled = compile(source, options, diags);
+  EXPECT_TRUE(compiled) << diags.render(source);
+  return compiled ? *compiled : CompiledProgram{};
+}
+
+TEST(MapLayout, KeyLessHistogramsArePerCpuArraysOfBuckets) {
+  CompiledProgram p = compiled_for(
+      "BEGIN { @h = hist(nsecs); @l = lhist(nsecs, 0, 100, 10);"
+      " @k[1] = hist(nsecs); }");
+  const MapDesc *h = find_map(p, "@h"), *l = find_map(p, "@l");
+  ASSERT_TRUE(h && l);
+  EXPECT_EQ(h->storage, MapStorage::PercpuArray);
+  // < 0, 0, then 63 powers of two; one slot more says zero() kept it.
+  EXPECT_EQ(h->max_entries, 66u);
+  EXPECT_EQ(h->bpf_key_size(), 4u);
+  EXPECT_EQ(l->storage, MapStorage::PercpuArray);
+  EXPECT_EQ(l->max_entries, 13u); // below, 10 steps, above, zero()
+  // A keyed histogram stays a hash of (key, u64 bucket).
+  EXPECT_EQ(find_map(p, "@k")->storage, MapStorage::PercpuHash);
+  EXPECT_EQ(find_map(p, "@k")->bpf_key_size(), 16u);
+  // No insert path: the array has every bucket.
+  std::string ir = ir_for("BEGIN { @h = hist(nsecs); }");
+  EXPECT_EQ(count(ir, "inttoptr (i64 2 to ptr)"), 0u) << ir;
+  EXPECT_NE(ir.find("store i32 "), std::string::npos) << ir;
+}
+
+TEST(MapLayout, ThirtyTwoBitKeysAreFourBytes) {
+  CompiledProgram p = compiled_for(
+      "tracepoint:raw_syscalls:sys_enter { @t[tid] = count(); @c[cpu] = 1;"
+      " @a[args.id] = 1; @m[tid] = 1; @m[7] = 2; @w[tid] = 1; @w[nsecs] = 2;"
+      " @s[tid, 1] = 1; }");
+  EXPECT_EQ(find_map(p, "@t")->key.size, 4u);
+  EXPECT_FALSE(find_map(p, "@t")->key.is_signed);
+  EXPECT_EQ(find_map(p, "@c")->key.size, 4u);
+  EXPECT_EQ(find_map(p, "@m")->key.size, 4u); // small literals fit too
+  // args.id is a long; nsecs is 64 bits; tuples keep bpftrace's layout.
+  EXPECT_EQ(find_map(p, "@a")->key.size, 8u);
+  EXPECT_EQ(find_map(p, "@w")->key.size, 8u);
+  EXPECT_EQ(find_map(p, "@s")->key.size, 16u);
+}
+
+TEST(PidCompare, StaysAShift) {
+  // InstCombine would turn `pid == 42` into a test of the masked
+  // pid_tgid against 42 << 32: two 64-bit constants.
+  std::string ir = optimized_ir_for(
+      "tracepoint:raw_syscalls:sys_enter /pid == 42/ { @ = count(); }");
+  EXPECT_NE(ir.find("lshr i64"), std::string::npos) << ir;
+  EXPECT_EQ(ir.find("180388626432"), std::string::npos) << ir; // 42 << 32
+}
+
 } // namespace
 } // namespace hvt

@@ -58,9 +58,29 @@ void check_elf(const hvt::CompiledProgram &compiled, const std::string &log) {
       bpf_object__open_mem(compiled.elf.data(), compiled.elf.size(), &opts);
   if (!object)
     fail("libbpf cannot open the compiled ELF", log);
-  for (const auto &probe : compiled.probes)
+  for (const auto &probe : compiled.probes) {
+    if (probe.program_name.empty()) {
+      // BEGIN/END without a program: its records must be well formed (a
+      // u32 length, then a record with at least its header, to the end).
+      const auto &records = probe.constant_records;
+      size_t at = 0;
+      while (at + sizeof(uint32_t) <= records.size()) {
+        uint32_t size;
+        memcpy(&size, records.data() + at, sizeof(size));
+        at += sizeof(size);
+        if (size < sizeof(hvt::EventHeader) || size > records.size() - at)
+          fail("malformed constant record", log);
+        at += size;
+      }
+      if (at != records.size() ||
+          (probe.kind != hvt::ProbeKind::Begin &&
+           probe.kind != hvt::ProbeKind::End))
+        fail("malformed constant records", log);
+      continue;
+    }
     if (!bpf_object__find_program_by_name(object, probe.program_name.c_str()))
       fail("ELF lacks program " + probe.program_name, log);
+  }
   for (const auto &map : compiled.maps)
     if (!bpf_object__find_map_by_name(object, map.elf_name.c_str()))
       fail("ELF lacks map " + map.elf_name, log);

@@ -244,6 +244,7 @@ TEST_F(CompileCacheTest, CompilerIsNotMappedWhileAttached) {
     std::string maps =
         read_file("/proc/" + std::to_string(hvt.pid()) + "/maps");
     EXPECT_FALSE(has(maps, "libhvt_compiler")) << "run " << run_index;
+    EXPECT_FALSE(has(maps, "libhvt_codegen")) << "run " << run_index;
     EXPECT_FALSE(has(maps, "libLLVM")) << "run " << run_index;
     hvt.signal(SIGINT);
     Finished done = hvt.finish(30s);

@@ -314,7 +314,7 @@ TEST_F(Cli, VerifierRejectionPointsAtTheScript) {
 }
 
 TEST_F(Cli, DumpVerifierOfAnAcceptedProgram) {
-  Finished done = run_hvt({"-d", "verifier", "-e", "BEGIN { @x = 1; }"});
+  Finished done = run_hvt({"-d", "verifier", "-e", "BEGIN { @x = pid; }"});
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_EQ(done.out.rfind("--- verifier log of BEGIN (", 0), 0u) << done.out;
   EXPECT_NE(done.out.find("\nprocessed "), std::string::npos) << done.out;

@@ -244,24 +244,61 @@ TEST(PerCpuVariables, ArrayMapsPrintOnlyWrittenSlots) {
   EXPECT_EQ(format_map(map, entries), "@a[2]: 9\n");
 }
 
-TEST(DroppedUpdates, WarningNamesTheMapAndItsLimit) {
+TEST(PerCpuVariables, ArrayHistogramPrintsAsTheHashOneWould) {
+  // A key-less lhist() in a per-CPU array (u32 bucket keys, every bucket
+  // present) prints as the per-CPU hash of its non-empty buckets does.
+  MapDesc array;
+  array.name = "@l";
+  array.agg = AggKind::LHist;
+  array.lhist_min = 0, array.lhist_max = 100, array.lhist_step = 10;
+  array.storage = MapStorage::PercpuArray;
+  MapDesc hash = array;
+  hash.storage = MapStorage::PercpuHash;
+  std::vector<MapEntry> in_array, in_hash;
+  for (uint32_t bucket = 0; bucket < 12; ++bucket) {
+    uint64_t count = bucket == 3 ? 5 : bucket == 6 ? 2 : 0;
+    MapEntry e;
+    put(e.key, 0, bucket);
+    put(e.value, 0, count);
+    in_array.push_back(e);
+    if (count) {
+      MapEntry h;
+      put(h.key, 0, uint64_t{bucket});
+      put(h.value, 0, count);
+      in_hash.push_back(h);
+    }
+  }
+  std::string text = format_map(hash, in_hash);
+  EXPECT_NE(text.find("[20, 30)"), std::string::npos) << text;
+  EXPECT_EQ(format_map(array, in_array), text);
+  // Nothing counted yet: printed as an empty hash map.
+  for (auto &e : in_array)
+    put(e.value, 0, uint64_t{0});
+  EXPECT_EQ(format_map(array, in_array), format_map(hash, {}));
+  // zero() marks the slot after the buckets: printed as a zeroed hash.
+  MapEntry marker;
+  put(marker.key, 0, uint32_t{12});
+  put(marker.value, 0, uint64_t{1});
+  in_array.push_back(marker);
+  for (auto &h : in_hash)
+    put(h.value, 0, uint64_t{0});
+  EXPECT_EQ(format_map(array, in_array), format_map(hash, in_hash));
+  EXPECT_EQ(format_map(array, in_array), "@l: \n\n");
+}
+
+TEST(FullMaps, WarningNamesTheMapAndHowToRaiseItsLimit) {
   MapDesc map;
   map.name = "@pids";
   map.max_entries = 4096;
-  EXPECT_EQ(dropped_updates_warning(map, 1520),
-            "WARNING: @pids: 1520 updates dropped: the map is full (max 4096 "
-            "entries)\nhint: raise the limit with let @pids = hash(N), config "
-            "= { max_map_keys = N } or BPFTRACE_MAP_KEYS_MAX=N");
-  MapDesc array = map;
-  array.storage = MapStorage::PercpuArray;
-  EXPECT_EQ(dropped_updates_warning(array, 2),
-            "WARNING: @pids: 2 updates dropped: index out of range (max 4096 "
-            "entries)\nhint: size the array for every index it is given, e.g. "
-            "let @pids = percpuarray(N)");
-  std::string one = dropped_updates_warning(map, 1);
-  EXPECT_EQ(one.substr(0, one.find('\n')),
-            "WARNING: @pids: 1 update dropped: the map is full (max 4096 "
-            "entries)");
+  EXPECT_EQ(full_map_warning(map),
+            "WARNING: @pids is full (4096 entries): updates of new keys may "
+            "have been dropped\nhint: raise the limit with let @pids = "
+            "hash(N), config = { max_map_keys = N } or "
+            "BPFTRACE_MAP_KEYS_MAX=N");
+  MapDesc counts = map;
+  counts.storage = MapStorage::PercpuHash; // aggregations stay per-CPU
+  std::string text = full_map_warning(counts);
+  EXPECT_NE(text.find("let @pids = percpuhash(N)"), std::string::npos) << text;
 }
 
 } // namespace

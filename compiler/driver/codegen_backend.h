@@ -1,0 +1,52 @@
+// How the pipeline reaches the code generator, the only part of the
+// compiler that holds LLVM. Tests and the fuzzer link it in
+// (codegen_linked.cpp); the compiler plugin loads it as a second plugin,
+// libhvt_codegen.so, next to itself (codegen_plugin_loader.cpp), on a thread
+// while the front end parses: mapping LLVM and its one-time setup then cost
+// no wall time.
+#pragma once
+
+#include "codegen/codegen.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace hvt {
+
+struct CodegenBackend {
+  std::optional<CompiledProgram> (*compile_to_bpf)(
+      const ast::Program &program, const SemanticResult &semantic,
+      const SourceFile &source, const CodegenOptions &options,
+      Diagnostics &diags) = nullptr;
+  void (*warm_up)() = nullptr;
+  std::string error; // why compile_to_bpf is null
+};
+
+// Loads the code generator once per process (thread-safe) and returns it.
+const CodegenBackend &codegen_backend();
+
+// --- the code generator plugin's side ----------------------------------------
+
+// Bumped when the layout below or the meaning of the calls changes.
+inline constexpr uint32_t kCodegenPluginAbi = 1;
+
+struct CodegenPluginApi {
+  uint32_t abi;
+  // Sizes of the types the calls share, as each side was built with them.
+  uint32_t sizes[5];
+  const char *version; // HVT_VERSION
+  decltype(CodegenBackend::compile_to_bpf) compile_to_bpf;
+  decltype(CodegenBackend::warm_up) warm_up;
+};
+
+inline constexpr uint32_t kCodegenPluginSizes[5] = {
+    sizeof(ast::Program), sizeof(SemanticResult), sizeof(CodegenOptions),
+    sizeof(Diagnostics), sizeof(CompiledProgram)};
+
+inline constexpr const char *kCodegenPluginName = "libhvt_codegen.so";
+
+} // namespace hvt
+
+// The one symbol the code generator plugin exports.
+extern "C" const hvt::CodegenPluginApi hvt_codegen_plugin_api;

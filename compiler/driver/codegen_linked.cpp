@@ -1,0 +1,11 @@
+// The code generator linked into the same binary (tests, fuzzer).
+#include "driver/codegen_backend.h"
+
+namespace hvt {
+
+const CodegenBackend &codegen_backend() {
+  static const CodegenBackend backend{compile_to_bpf, warm_up_bpf_backend, ""};
+  return backend;
+}
+
+} // namespace hvt
