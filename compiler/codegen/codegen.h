@@ -37,7 +37,8 @@ generate_ir(llvm::LLVMContext &context, const ast::Program &program,
 bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
                      CompiledProgram &compiled, Diagnostics &diags);
 
-// Runs LLVM's one-time setup for the BPF target, once per process. The
+// Runs LLVM's one-time setup for the BPF target (and compiles an empty
+// function), once per process. The
 // pipeline calls it on another thread while the front end parses, so that
 // setup is off the critical path of the first compile.
 void warm_up_bpf_backend();
