@@ -467,7 +467,7 @@ private:
   // whose own error was already reported is not reported again.
   void check_condition(ast::Expr &cond, const char *what) {
     size_t errors_before = diags_.error_count();
-    Type t = check(cond);
+    Type t = check_own(cond);
     if (!t.is_integer() && diags_.error_count() == errors_before)
       error(cond.range,
             std::string(what) + " must be an integer, not " +
@@ -495,6 +495,7 @@ private:
             .hint("e.g. @x = " + call->name + "(...)");
         return;
       }
+      exempt_ = &expr; // the one place a call may have no value
       check(expr);
       return;
     }
@@ -633,7 +634,7 @@ private:
       return;
     }
     size_t errors_before = diags_.error_count();
-    Type value = storage_type(check(*s.value));
+    Type value = storage_type(check_own(*s.value));
     if (value.is_none() || value.kind == TypeKind::Pointer) {
       // An operand that already failed has type none: do not pile on.
       if (diags_.error_count() == errors_before)
@@ -755,7 +756,7 @@ private:
 
   void check_var_assign(ast::AssignVar &s) {
     size_t errors_before = diags_.error_count();
-    Type value = storage_type(check(*s.value));
+    Type value = storage_type(check_own(*s.value));
     auto &vars = probe_->variables;
     auto it = vars.find(s.var->name);
     if (s.op.compound) {
@@ -787,7 +788,25 @@ private:
 
   // ---------------------------------------------------------- expressions
 
-  Type check(ast::Expr &e) { return e.type = infer(e); }
+  Type check(ast::Expr &e) {
+    const ast::Expr *exempt = exempt_;
+    exempt_ = nullptr;
+    size_t errors_before = diags_.error_count();
+    e.type = infer(e);
+    // A call without a value (printf(), clear()...) used where a value is
+    // needed: an operand, an argument. Statements need none, and
+    // assignments and conditions word the error themselves (check_own).
+    if (e.type.is_none() && e.kind == ast::ExprKind::Call && &e != exempt &&
+        diags_.error_count() == errors_before)
+      error(e.range, no_value(e));
+    return e.type;
+  }
+
+  // check() where the caller reports a value-less call in its own words.
+  Type check_own(ast::Expr &e) {
+    exempt_ = &e;
+    return check(e);
+  }
 
   Type infer(ast::Expr &e) {
     switch (e.kind) {
@@ -1072,9 +1091,16 @@ private:
                            "' needs an integer, not " + t.name());
       return t;
     }
+    size_t errors_before = diags_.error_count();
     Type t = check(*u.operand);
-    if (t.is_none())
+    if (t.is_none()) {
+      // A call without a value (`~printf(...)`) has reported nothing yet.
+      if (diags_.error_count() == errors_before)
+        error(u.range, std::string("operator '") +
+                           ast::unary_op_spelling(u.op) +
+                           "' needs an integer, but " + no_value(*u.operand));
       return t;
+    }
     if (u.op == Op::Deref) {
       error(u.range, "pointer dereference is not supported yet");
       return Type::none();
@@ -1517,6 +1543,9 @@ private:
   }
 
   Diagnostics &diags_;
+  // The expression check() must not report for having no value (the
+  // statement itself, or one whose caller words that error).
+  const ast::Expr *exempt_ = nullptr;
   SemanticResult &result_;
   Diagnostic scratch_;
   bool final_ = false;

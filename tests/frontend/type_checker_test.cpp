@@ -445,6 +445,25 @@ TEST(LanguageDiagnostics, StatementHasNoValue) {
             "            ^~~~~~\n");
 }
 
+// Found by the fuzzer: a value-less call as an operand or an argument
+// reached codegen, which had no value to compute with (a crash).
+TEST(LanguageDiagnostics, CallWithoutValueAsOperandOrArgument) {
+  EXPECT_EQ(check("BEGIN {~printf(\"a\"); }").diagnostics,
+            "test.ht:1:9-19: error: printf() returns no value\n"
+            "BEGIN {~printf(\"a\"); }\n"
+            "        ^~~~~~~~~~~\n");
+  for (const char *text :
+       {"BEGIN { printf(\"a\") + 1; }", "BEGIN { @x = 1; -clear(@x); }",
+        "BEGIN { printf(\"%d\\n\", printf(\"x\")); }",
+        "BEGIN { str(exit()); }", "BEGIN { printf(\"a\") == 1; }"}) {
+    auto result = check(text);
+    EXPECT_NE(result.diagnostics.find("returns no value"), std::string::npos)
+        << text << "\n" << result.diagnostics;
+  }
+  // As a statement of its own, a call needs no value.
+  EXPECT_EQ(check("BEGIN { printf(\"a\"); exit(); }").diagnostics, "");
+}
+
 TEST(LanguageDiagnostics, NtopOfString) {
   EXPECT_EQ(check("BEGIN { @ = ntop(\"x\"); }").diagnostics,
             "test.ht:1:18-20: error: ntop() needs an integer or a 4 or 16 byte "
