@@ -24,6 +24,7 @@
 #include "symbolizer.h"
 
 #include <cstring>
+#include <functional>
 #include <map>
 
 namespace hvt {
@@ -1116,26 +1117,36 @@ private:
     } else {
       // Built in the ring buffer itself: a copy on the 512-byte BPF stack
       // would not fit beside the arguments.
-      Value *event =
-          call_helper(kRingbufReserve, b_.getPtrTy(),
-                      {ringbuf_, b_.getInt64(total), b_.getInt64(0)});
-      auto *reserved = BasicBlock::Create(ctx_, "printf.reserved", function_);
-      auto *full = BasicBlock::Create(ctx_, "printf.full", function_);
-      auto *done = BasicBlock::Create(ctx_, "printf.done", function_);
-      b_.CreateCondBr(b_.CreateIsNull(event), full, reserved);
-      b_.SetInsertPoint(full);
-      count_lost_event(b_.getInt64(-1));
-      b_.CreateBr(done);
-      b_.SetInsertPoint(reserved);
-      b_.CreateStore(b_.getInt32(static_cast<uint32_t>(EventKind::Printf)),
-                     event);
-      b_.CreateStore(b_.getInt32(id), offset_ptr(event, 4));
-      fill(event);
-      call_helper(kRingbufSubmit, b_.getVoidTy(), {event, b_.getInt64(0)});
-      b_.CreateBr(done);
-      b_.SetInsertPoint(done);
+      reserved_record(total, "printf", [&](Value *event) -> Value * {
+        fill(event);
+        return b_.getInt32(id);
+      });
     }
     out_.printfs.push_back(std::move(desc));
+  }
+
+  // A printf record written straight into the ring buffer: reserves `total`
+  // bytes (a full buffer counts a lost record), lets `fill` write the
+  // payload and return the printf id, then writes the header and submits.
+  void reserved_record(uint32_t total, const std::string &name,
+                       const std::function<Value *(Value *record)> &fill) {
+    Value *record = call_helper(kRingbufReserve, b_.getPtrTy(),
+                                {ringbuf_, b_.getInt64(total), b_.getInt64(0)});
+    auto *reserved = BasicBlock::Create(ctx_, name + ".reserved", function_);
+    auto *full = BasicBlock::Create(ctx_, name + ".full", function_);
+    auto *done = BasicBlock::Create(ctx_, name + ".done", function_);
+    b_.CreateCondBr(b_.CreateIsNull(record), full, reserved);
+    b_.SetInsertPoint(full);
+    count_lost_event(b_.getInt64(-1));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(reserved);
+    Value *id = fill(record);
+    b_.CreateStore(b_.getInt32(static_cast<uint32_t>(EventKind::Printf)),
+                   record);
+    b_.CreateStore(id, offset_ptr(record, 4));
+    call_helper(kRingbufSubmit, b_.getVoidTy(), {record, b_.getInt64(0)});
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // --- performance: constant records -----------------------------------
@@ -1712,49 +1723,35 @@ private:
     Value *argv = gen(*c.args[0]);
     uint32_t total = sizeof(EventHeader) + args.size;
     // Too big for the BPF stack: written straight into the ring buffer.
-    Value *record = call_helper(kRingbufReserve, b_.getPtrTy(),
-                                {ringbuf_, b_.getInt64(total), b_.getInt64(0)});
-    auto *reserved = BasicBlock::Create(ctx_, "join.reserved", function_);
-    auto *full = BasicBlock::Create(ctx_, "join.full", function_);
-    auto *done = BasicBlock::Create(ctx_, "join.done", function_);
-    b_.CreateCondBr(b_.CreateIsNull(record), full, reserved);
-    b_.SetInsertPoint(full);
-    count_lost_event(b_.getInt64(-1));
-    b_.CreateBr(done);
-
-    b_.SetInsertPoint(reserved);
-    Value *count = stack_slot("join.count");
-    b_.CreateStore(b_.getInt64(0), count);
-    Value *element = stack_slot("join.ptr");
-    auto *submit = BasicBlock::Create(ctx_, "join.submit", function_);
-    for (uint32_t i = 0; i < kMaxArgs; ++i) {
-      Value *at = b_.CreateAdd(argv, b_.getInt64(8 * i));
-      Value *rc = call_helper(
-          kProbeRead, b_.getInt64Ty(),
-          {element, b_.getInt64(8), b_.CreateIntToPtr(at, b_.getPtrTy())});
-      Value *ptr = b_.CreateLoad(b_.getInt64Ty(), element);
-      auto *read = BasicBlock::Create(ctx_, "join.arg", function_);
-      b_.CreateCondBr(b_.CreateOr(b_.CreateICmpNE(rc, b_.getInt64(0)),
-                                  b_.CreateICmpEQ(ptr, b_.getInt64(0))),
-                      submit, read);
-      b_.SetInsertPoint(read);
-      call_helper(kProbeReadStr, b_.getInt64Ty(),
-                  {offset_ptr(record, sizeof(EventHeader) + args.offsets[i]),
-                   b_.getInt64(semantic_.options.string_size),
-                   b_.CreateIntToPtr(ptr, b_.getPtrTy())});
-      b_.CreateStore(b_.getInt64(i + 1), count);
-    }
-    b_.CreateBr(submit);
-    b_.SetInsertPoint(submit);
-    b_.CreateStore(b_.getInt32(static_cast<uint32_t>(EventKind::Printf)),
-                   record);
-    Value *id = b_.CreateAdd(
-        b_.getInt32(first_id),
-        b_.CreateTrunc(b_.CreateLoad(b_.getInt64Ty(), count), b_.getInt32Ty()));
-    b_.CreateStore(id, offset_ptr(record, 4));
-    call_helper(kRingbufSubmit, b_.getVoidTy(), {record, b_.getInt64(0)});
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
+    reserved_record(total, "join", [&](Value *record) -> Value * {
+      Value *count = stack_slot("join.count");
+      b_.CreateStore(b_.getInt64(0), count);
+      Value *element = stack_slot("join.ptr");
+      auto *submit = BasicBlock::Create(ctx_, "join.submit", function_);
+      for (uint32_t i = 0; i < kMaxArgs; ++i) {
+        Value *at = b_.CreateAdd(argv, b_.getInt64(8 * i));
+        Value *rc = call_helper(
+            kProbeRead, b_.getInt64Ty(),
+            {element, b_.getInt64(8), b_.CreateIntToPtr(at, b_.getPtrTy())});
+        Value *ptr = b_.CreateLoad(b_.getInt64Ty(), element);
+        auto *read = BasicBlock::Create(ctx_, "join.arg", function_);
+        b_.CreateCondBr(b_.CreateOr(b_.CreateICmpNE(rc, b_.getInt64(0)),
+                                    b_.CreateICmpEQ(ptr, b_.getInt64(0))),
+                        submit, read);
+        b_.SetInsertPoint(read);
+        call_helper(kProbeReadStr, b_.getInt64Ty(),
+                    {offset_ptr(record, sizeof(EventHeader) + args.offsets[i]),
+                     b_.getInt64(semantic_.options.string_size),
+                     b_.CreateIntToPtr(ptr, b_.getPtrTy())});
+        b_.CreateStore(b_.getInt64(i + 1), count);
+      }
+      b_.CreateBr(submit);
+      b_.SetInsertPoint(submit);
+      // One format per number of arguments read.
+      return b_.CreateAdd(b_.getInt32(first_id),
+                          b_.CreateTrunc(b_.CreateLoad(b_.getInt64Ty(), count),
+                                         b_.getInt32Ty()));
+    });
   }
 
   // symbolic(args.FIELD): computes, from the record, which of the print

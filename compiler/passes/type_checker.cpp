@@ -1091,16 +1091,9 @@ private:
                            "' needs an integer, not " + t.name());
       return t;
     }
-    size_t errors_before = diags_.error_count();
     Type t = check(*u.operand);
-    if (t.is_none()) {
-      // A call without a value (`~printf(...)`) has reported nothing yet.
-      if (diags_.error_count() == errors_before)
-        error(u.range, std::string("operator '") +
-                           ast::unary_op_spelling(u.op) +
-                           "' needs an integer, but " + no_value(*u.operand));
-      return t;
-    }
+    if (t.is_none())
+      return t; // reported already (check() reports value-less calls)
     if (u.op == Op::Deref) {
       error(u.range, "pointer dereference is not supported yet");
       return Type::none();
