@@ -1,14 +1,13 @@
 #include "kernel_functions.h"
 
+#include "btf_types.h"
 #include "tracefs.h"
 
-#include <linux/btf.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <tuple>
@@ -87,127 +86,13 @@ void sort_unique(std::vector<Function> &functions) {
 
 // --- BTF ----------------------------------------------------------------
 
-// vmlinux's BTF, parsed just enough to find functions and their parameters.
-class Btf {
-public:
-  explicit Btf(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    data_.assign(std::istreambuf_iterator<char>(in),
-                 std::istreambuf_iterator<char>());
-    btf_header header;
-    if (data_.size() < sizeof(header))
-      return;
-    memcpy(&header, data_.data(), sizeof(header));
-    if (header.magic != BTF_MAGIC || header.hdr_len > data_.size())
-      return;
-    size_t types = header.hdr_len + header.type_off;
-    size_t strings = header.hdr_len + header.str_off;
-    if (types + header.type_len > data_.size() ||
-        strings + header.str_len > data_.size())
-      return;
-    strings_ = {data_.data() + strings, header.str_len};
-    offsets_.push_back(0); // type id 0 is void
-    for (size_t at = types; at + sizeof(btf_type) <= types + header.type_len;) {
-      offsets_.push_back(at);
-      at += sizeof(btf_type) + extra_size(type(offsets_.size() - 1));
-    }
-  }
+using btf::Btf;
 
-  size_t count() const { return offsets_.size(); }
-
-  btf_type type(size_t id) const {
-    btf_type t{};
-    if (id > 0 && id < offsets_.size())
-      memcpy(&t, data_.data() + offsets_[id], sizeof(t));
-    return t;
-  }
-
-  std::string name(uint32_t offset) const {
-    if (offset >= strings_.size())
-      return "";
-    return std::string(strings_.data() + offset);
-  }
-
-  // The i-th btf_param after a FUNC_PROTO.
-  btf_param param(size_t id, size_t i) const {
-    btf_param p{};
-    memcpy(&p,
-           data_.data() + offsets_[id] + sizeof(btf_type) +
-               i * sizeof(btf_param),
-           sizeof(p));
-    return p;
-  }
-
-  // A C spelling of type `id`, good enough for listing parameters.
-  std::string spell(uint32_t id, int depth = 0) const {
-    if (id == 0)
-      return "void";
-    if (id >= offsets_.size() || depth > 8)
-      return "?";
-    btf_type t = type(id);
-    std::string n = name(t.name_off);
-    switch (BTF_INFO_KIND(t.info)) {
-    case BTF_KIND_PTR:
-      return spell(t.type, depth + 1) + " *";
-    case BTF_KIND_CONST:
-      return "const " + spell(t.type, depth + 1);
-    case BTF_KIND_VOLATILE:
-      return "volatile " + spell(t.type, depth + 1);
-    case BTF_KIND_RESTRICT:
-    case BTF_KIND_TYPE_TAG:
-      return spell(t.type, depth + 1);
-    case BTF_KIND_STRUCT:
-      return "struct " + n;
-    case BTF_KIND_UNION:
-      return "union " + n;
-    case BTF_KIND_ENUM:
-    case BTF_KIND_ENUM64:
-      return "enum " + n;
-    case BTF_KIND_FWD:
-      return (BTF_INFO_KFLAG(t.info) ? "union " : "struct ") + n;
-    case BTF_KIND_FUNC_PROTO:
-      return "void (*)()";
-    case BTF_KIND_ARRAY:
-      return "void *";
-    default:
-      return n.empty() ? "?" : n;
-    }
-  }
-
-private:
-  static size_t extra_size(const btf_type &t) {
-    size_t vlen = BTF_INFO_VLEN(t.info);
-    switch (BTF_INFO_KIND(t.info)) {
-    case BTF_KIND_INT:
-    case BTF_KIND_VAR:
-    case BTF_KIND_DECL_TAG:
-      return 4;
-    case BTF_KIND_ARRAY:
-      return sizeof(btf_array);
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION:
-      return vlen * sizeof(btf_member);
-    case BTF_KIND_ENUM:
-      return vlen * sizeof(btf_enum);
-    case BTF_KIND_FUNC_PROTO:
-      return vlen * sizeof(btf_param);
-    case BTF_KIND_DATASEC:
-      return vlen * sizeof(btf_var_secinfo);
-    case BTF_KIND_ENUM64:
-      return vlen * 12; // struct btf_enum64
-    default:
-      return 0;
-    }
-  }
-
-  std::vector<char> data_;
-  std::string_view strings_;
-  std::vector<size_t> offsets_;
-};
-
+// The kernel's BTF, or an empty one when it has none.
 const Btf &vmlinux_btf() {
-  static const Btf btf("/sys/kernel/btf/vmlinux");
-  return btf;
+  static const Btf none("");
+  const Btf *btf = Btf::vmlinux();
+  return btf ? *btf : none;
 }
 
 } // namespace
@@ -255,7 +140,7 @@ const std::vector<std::string> &btf_functions() {
   static std::vector<std::string> names;
   std::call_once(once, [] {
     const Btf &btf = vmlinux_btf();
-    for (size_t id = 1; id < btf.count(); ++id) {
+    for (uint32_t id = 1; id < btf.count(); ++id) {
       btf_type t = btf.type(id);
       if (BTF_INFO_KIND(t.info) == BTF_KIND_FUNC)
         names.push_back(btf.name(t.name_off));
@@ -269,8 +154,8 @@ const std::vector<std::string> &btf_functions() {
 namespace {
 
 // The FUNC_PROTO type id of BTF function `name`, or 0.
-size_t function_proto(const Btf &btf, const std::string &name) {
-  for (size_t id = 1; id < btf.count(); ++id) {
+uint32_t function_proto(const Btf &btf, const std::string &name) {
+  for (uint32_t id = 1; id < btf.count(); ++id) {
     btf_type func = btf.type(id);
     if (BTF_INFO_KIND(func.info) != BTF_KIND_FUNC ||
         btf.name(func.name_off) != name)
@@ -286,7 +171,7 @@ size_t function_proto(const Btf &btf, const std::string &name) {
 std::optional<std::vector<std::string>>
 btf_function_params(const std::string &name) {
   const Btf &btf = vmlinux_btf();
-  size_t proto_id = function_proto(btf, name);
+  uint32_t proto_id = function_proto(btf, name);
   if (!proto_id)
     return std::nullopt;
   btf_type proto = btf.type(proto_id);
@@ -302,7 +187,7 @@ btf_function_params(const std::string &name) {
 
 int btf_function_arg_count(const std::string &name) {
   const Btf &btf = vmlinux_btf();
-  size_t proto_id = function_proto(btf, name);
+  uint32_t proto_id = function_proto(btf, name);
   return proto_id ? static_cast<int>(BTF_INFO_VLEN(btf.type(proto_id).info))
                   : -1;
 }

@@ -976,6 +976,10 @@ std::vector<MapRow> prepare_rows(const MapDesc &map,
                                  std::vector<MapEntry> entries,
                                  MapPrintArgs args) {
   std::vector<MapRow> rows = make_rows(map, std::move(entries));
+  // bpftrace 0.17 keeps a key-less count() in a per-CPU array, whose one
+  // slot always exists: never counted, cleared or deleted, it prints 0.
+  if (rows.empty() && map.agg == AggKind::Count && map.key.is_none())
+    rows.push_back({{}, std::vector<uint8_t>(map.bpf_value_size(), 0), {}});
   sort_rows(map, rows);
   apply_top(map, rows, args.top);
   return rows;

@@ -101,7 +101,8 @@ struct MapPrintArgs {
 // key; equal values keep key order (bpftrace leaves ties in hash order).
 // Keys are ordered as bpftrace orders them: integers unsigned, strings with
 // strncmp. An empty map prints as "\n" ("\n\n" for avg/stats), which is what
-// bpftrace prints for it at exit.
+// bpftrace prints for it at exit; but a key-less count() map, which bpftrace
+// 0.17 keeps in an array whose one slot always exists, prints its 0.
 std::string format_map(const MapDesc &map, std::vector<MapEntry> entries,
                        MapPrintArgs args = {});
 

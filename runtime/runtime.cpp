@@ -311,6 +311,8 @@ public:
     for (const ProbeDesc *begin : constant_begins_)
       replay(begin->constant_records);
     end_batch();
+    if (options_.on_attached)
+      options_.on_attached();
 
     bool ok = event_loop();
 
@@ -1242,8 +1244,8 @@ private:
   int epoll_fd_ = -1;
   int target_pidfd_ = -1;
 
-  bool exit_requested_ = false;   // exit() was called, or -p/-c process ended
-  bool ignore_events_ = false;    // drop events sent after exit()
+  bool exit_requested_ = false; // exit() was called, or -p/-c process ended
+  bool ignore_events_ = false;  // drop events sent after exit()
   std::vector<const ProbeDesc *> constant_begins_; // BEGINs without a program
   bool in_end_ = false;           // END is running: exit() means nothing
   bool output_broken_ = false;    // the output stream cannot be written

@@ -40,6 +40,9 @@ struct RunOptions {
   // Warnings (-v notes on skipped attach points and fallbacks) as they
   // happen. When unset they are added to `diags` like errors.
   std::function<void(const Diagnostic &)> on_warning;
+  // Called once every probe is attached and BEGIN has run, before the first
+  // event is read (hvt unloads its compiler there, off the startup path).
+  std::function<void()> on_attached;
 };
 
 // Loads the program's BPF object, runs the BEGIN programs, attaches every

@@ -11,11 +11,11 @@
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_os_ostream.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/Transforms/Utils/Cloning.h>
-#include <llvm/Support/raw_os_ostream.h>
 
 #include <mutex>
 #include <unistd.h>
@@ -39,7 +39,8 @@ std::unique_ptr<llvm::TargetMachine> bpf_target_machine(std::string &error) {
     LLVMInitializeBPFTargetMC();
     LLVMInitializeBPFAsmPrinter();
   });
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget("bpfel", error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget("bpfel", error);
   if (!target)
     return nullptr;
   // v3: 32-bit sub-registers and jmp32 (kernels >= 5.1). The backend at
@@ -97,7 +98,9 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
   std::string verify_errors;
   llvm::raw_string_ostream verify_stream(verify_errors);
   if (llvm::verifyModule(module, &verify_stream)) {
-    diags.error({}, "internal error: invalid LLVM IR generated: " + verify_errors)
+    diags
+        .error({},
+               "internal error: invalid LLVM IR generated: " + verify_errors)
         .hint("please report this with the program that caused it");
     return false;
   }
@@ -132,34 +135,6 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
 }
 
 } // namespace
-
-void warm_up_bpf_backend() {
-  // Registering the BPF target, building its first TargetMachine and
-  // running the optimizer and the backend once (their pass registries and
-  // lazily built tables) is one-time work that the compile itself need not
-  // wait for. An empty function is enough: compiling a probe-sized one
-  // here took longer than it saved the first compile (measured).
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::string error;
-    auto machine = bpf_target_machine(error);
-    if (!machine)
-      return; // the real compile reports it
-    llvm::LLVMContext context;
-    llvm::Module module("warm_up", context);
-    module.setDataLayout(machine->createDataLayout());
-    auto *i64 = llvm::Type::getInt64Ty(context);
-    auto *type = llvm::FunctionType::get(
-        i64, {llvm::PointerType::get(context, 0)}, false);
-    auto *function = llvm::Function::Create(
-        type, llvm::GlobalValue::ExternalLinkage, "warm_up", module);
-    llvm::ReturnInst::Create(context, llvm::ConstantInt::get(i64, 0),
-                             llvm::BasicBlock::Create(context, "", function));
-    optimize(module, *machine);
-    llvm::SmallVector<char, 0> object;
-    emit(module, *machine, llvm::CodeGenFileType::ObjectFile, object);
-  });
-}
 
 bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
                      CompiledProgram &compiled, Diagnostics &diags) {

@@ -1166,6 +1166,12 @@ private:
     return n;
   }
 
+  // print(@m) prints the map; print(@m[k]) prints one value.
+  static bool is_whole_map(const ast::Expr &e) {
+    const auto *map = e.as<ast::Map>();
+    return map && map->keys.empty();
+  }
+
   bool sends_only_constant_records(const ast::StmtList &body) const {
     for (const auto &stmt : body) {
       if (semantic_.initial_entry_statements.count(stmt.get()))
@@ -1188,7 +1194,7 @@ private:
         if (!call->args.empty())
           return false;
       } else if (n == "print" || n == "clear" || n == "zero") {
-        if (call->args.size() != 1 || !call->args[0]->as<ast::Map>())
+        if (call->args.size() != 1 || !is_whole_map(*call->args[0]))
           return false;
       } else {
         return false;
@@ -1233,6 +1239,7 @@ private:
         out_.printfs.push_back(std::move(desc));
       } else if (call.name == "exit") {
         add(EventKind::Exit, 0, {});
+        break; // exit() ends the probe
       } else {
         EventKind kind = call.name == "print"   ? EventKind::PrintMap
                          : call.name == "clear" ? EventKind::ClearMap
@@ -1294,8 +1301,11 @@ private:
       return gen_unary(*e.as<ast::Unary>());
     case ast::ExprKind::Ternary:
       return gen_ternary(*e.as<ast::Ternary>());
-    case ast::ExprKind::Field:
-      return gen_field(*e.as<ast::Field>());
+    case ast::ExprKind::Field: {
+      auto &f = *e.as<ast::Field>();
+      return f.read.active ? gen_kernel_read(f, *f.object, f.read)
+                           : gen_field(f);
+    }
     case ast::ExprKind::TupleIndex: {
       auto &t = *e.as<ast::TupleIndex>();
       Value *tuple = gen(*t.object);
@@ -1318,10 +1328,47 @@ private:
                     gen(*t.elements[i]), t.elements[i]->type);
       return buf;
     }
-    case ast::ExprKind::Index:
-      break;
+    case ast::ExprKind::Index: {
+      auto &i = *e.as<ast::Index>();
+      return gen_kernel_read(i, *i.object, i.read);
+    }
     }
     return b_.getInt64(0);
+  }
+
+  // A kernel struct member or array element (ast::KernelRead): one
+  // bpf_probe_read_kernel from the object's address plus the offset into a
+  // stack slot. A failed read (a bad pointer) reads zeroes, as in bpftrace.
+  Value *gen_kernel_read(const ast::Expr &e, const ast::Expr &object,
+                         const ast::KernelRead &read) {
+    Value *address = gen(object);
+    if (read.offset)
+      address = b_.CreateAdd(address, b_.getInt64(read.offset));
+    if (read.size == 0)
+      return address; // an embedded struct or array: read by its users
+    Value *src = b_.CreateIntToPtr(address, b_.getPtrTy());
+    Helper probe_read = read.any_space ? kProbeRead : kProbeReadKernel;
+    if (e.type.is_string()) { // a char array, padded to 8 bytes
+      Value *buf = stack_buffer(e.type.size, "member");
+      call_helper(probe_read, b_.getInt64Ty(),
+                  {buf, b_.getInt64(read.size), src});
+      zero(offset_ptr(buf, read.size), e.type.size - read.size);
+      return buf;
+    }
+    Value *slot = stack_slot("member");
+    call_helper(probe_read, b_.getInt64Ty(),
+                {slot, b_.getInt64(read.size), src});
+    Value *v = b_.CreateLoad(b_.getIntNTy(read.size * 8), slot);
+    if (!read.bit_size)
+      return b_.CreateIntCast(v, b_.getInt64Ty(), e.type.is_signed);
+    // A bitfield: shift its bits to the top, then back down (sign-extending
+    // a signed one).
+    v = b_.CreateZExt(v, b_.getInt64Ty());
+    uint32_t top = 64 - read.bit_offset - read.bit_size;
+    if (top)
+      v = b_.CreateShl(v, top);
+    uint32_t down = 64 - read.bit_size;
+    return e.type.is_signed ? b_.CreateAShr(v, down) : b_.CreateLShr(v, down);
   }
 
   Value *ctx_load(int64_t offset, uint32_t size) {
@@ -1330,6 +1377,8 @@ private:
   }
 
   Value *gen_builtin(const ast::Builtin &b) {
+    if (b.kernel_enum) // an enum constant from BTF
+      return b_.getInt64(*b.kernel_enum);
     const std::string &n = b.name;
     if (n == "pid" || n == "tid") {
       Value *v = call_helper(kPidTgid, b_.getInt64Ty(), {});
@@ -1427,10 +1476,13 @@ private:
     if (n == "exit") {
       Value *event = stack_buffer(sizeof(EventHeader), "exit");
       emit_event(EventKind::Exit, 0, event, sizeof(EventHeader));
+      // exit() also ends the probe, as in bpftrace: what follows never runs.
+      b_.CreateRet(b_.getInt64(0));
+      b_.SetInsertPoint(BasicBlock::Create(ctx_, "after.exit", function_));
       return nullptr;
     }
     if (n == "print") {
-      if (c.args[0]->as<ast::Map>()) {
+      if (is_whole_map(*c.args[0])) {
         gen_map_event(EventKind::PrintMap, c);
       } else {
         const Type &t = c.args[0]->type;
@@ -1682,11 +1734,20 @@ private:
   Value *gen_ntop(const ast::Call &c) {
     Value *buf = stack_buffer(kInetSize, "inet");
     zero(buf, kInetSize);
-    Value *family = c.args.size() == 2 ? gen(*c.args[0]) : b_.getInt64(AF_INET);
-    b_.CreateStore(family, buf);
     const ast::Expr &address = *c.args.back();
+    // A kernel array's bytes (its size set by the type checker).
+    bool kernel_array = address.ktype.valid() && address.ktype.pointers == 0;
+    bool v6 = kernel_array && address.type.size == 16;
+    Value *family = c.args.size() == 2 ? gen(*c.args[0])
+                                       : b_.getInt64(v6 ? AF_INET6 : AF_INET);
+    b_.CreateStore(family, buf);
     auto *field = address.as<ast::Field>();
-    if (field && address.type.is_none()) {
+    if (kernel_array) {
+      call_helper(address.ktype.any_space ? kProbeRead : kProbeReadKernel,
+                  b_.getInt64Ty(),
+                  {offset_ptr(buf, 8), b_.getInt64(address.type.size),
+                   b_.CreateIntToPtr(gen(address), b_.getPtrTy())});
+    } else if (field && address.type.is_none()) {
       // A tracepoint array field: copy its bytes out of the record.
       const TracepointField *f = point_->format->find(field->field);
       call_helper(kProbeReadKernel, b_.getInt64Ty(),

@@ -28,20 +28,15 @@ struct CodegenOptions {
 // Builds the LLVM module for `program` and fills in the metadata of
 // `compiled` (probes, maps, printf formats). Exposed separately from emission
 // so tests can check key IR lines.
-std::unique_ptr<llvm::Module>
-generate_ir(llvm::LLVMContext &context, const ast::Program &program,
-            const SemanticResult &semantic, const SourceFile &source,
-            CompiledProgram &compiled);
+std::unique_ptr<llvm::Module> generate_ir(llvm::LLVMContext &context,
+                                          const ast::Program &program,
+                                          const SemanticResult &semantic,
+                                          const SourceFile &source,
+                                          CompiledProgram &compiled);
 
 // Optimizes `module` and emits it as a BPF ELF object into `compiled.elf`.
 bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
                      CompiledProgram &compiled, Diagnostics &diags);
-
-// Runs LLVM's one-time setup for the BPF target (and compiles an empty
-// function), once per process. The
-// pipeline calls it on another thread while the front end parses, so that
-// setup is off the critical path of the first compile.
-void warm_up_bpf_backend();
 
 // Both of the above.
 std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,

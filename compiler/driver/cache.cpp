@@ -1,6 +1,7 @@
 #include "driver/cache.h"
 
 #include "driver/compiler_plugin.h"
+#include "frontend/include_files.h"
 #include "program_io.h"
 #include "tracefs.h"
 
@@ -154,20 +155,10 @@ void add_field(Sha256 &hash, std::string_view value) {
   hash.update(value);
 }
 
-bool read_whole_file(const std::string &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return !in.bad();
-}
-
 // sysfs and procfs files report a size of 4096 or 0: read them fully.
 std::string read_or_empty(const std::string &path) {
   std::string text;
-  read_whole_file(path, text);
+  read_text_file(path, text);
   return text;
 }
 
@@ -244,7 +235,7 @@ namespace {
 std::string dependency_digest(const std::string &path, bool by_content) {
   if (by_content) {
     std::string text;
-    if (!read_whole_file(path, text))
+    if (!read_text_file(path, text))
       return "absent";
     return "sha256:" + sha256_hex(text);
   }
@@ -295,6 +286,18 @@ program_dependencies(const CompiledProgram &program) {
   std::vector<CacheDependency> deps;
   for (const auto &[path, by_content] : paths)
     deps.push_back({path, dependency_digest(path, by_content)});
+  return deps;
+}
+
+std::vector<CacheDependency> header_dependencies(const SourceFile &source) {
+  std::vector<CacheDependency> deps;
+  std::string dir =
+      source.name() == "stdin" ? "." : directory_of(source.name());
+  IncludeClosure closure = include_closure(source.text(), dir);
+  for (const auto &path : closure.files)
+    deps.push_back({path, dependency_digest(path, false)});
+  for (const auto &path : closure.missing)
+    deps.push_back({path, "absent"});
   return deps;
 }
 
@@ -557,9 +560,11 @@ CompileCache::Lookup CompileCache::load(const std::string &key) {
 }
 
 bool CompileCache::store(const std::string &key, const CompiledProgram &program,
-                         std::string &error) {
-  std::string bytes = encode_cache_entry(key, compiler_id_, program,
-                                         program_dependencies(program));
+                         std::string &error,
+                         const std::vector<CacheDependency> &more_deps) {
+  std::vector<CacheDependency> deps = program_dependencies(program);
+  deps.insert(deps.end(), more_deps.begin(), more_deps.end());
+  std::string bytes = encode_cache_entry(key, compiler_id_, program, deps);
   if (bytes.size() > kMaxEntryBytes) {
     error = "program too large to cache";
     return false;
@@ -692,7 +697,7 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
   auto compiled = compiler->compile(source, options, diags);
   if (!compiled || !diags.all().empty())
     return compiled;
-  if (cache.store(key, *compiled, error))
+  if (cache.store(key, *compiled, error, header_dependencies(source)))
     say("miss; stored " + cache.entry_path(key));
   else
     say("miss; not stored: " + error);

@@ -10,7 +10,8 @@
 // vmlinux BTF size, loaded modules, and the boot: kernel addresses the
 // compiler resolves change with KASLR). The entry also records what the
 // program depends on outside the kernel build: the tracepoint format files
-// and uprobe binaries it used, checked again before every load.
+// and uprobe binaries it used, and the C headers its #include directives
+// can reach, checked again before every load.
 //
 // Entries live in one private directory (0700, owned by the user; anything
 // else is not used). Each is a single file written atomically and sealed
@@ -80,6 +81,10 @@ struct CacheDependency {
   bool operator==(const CacheDependency &other) const = default;
 };
 std::vector<CacheDependency> program_dependencies(const CompiledProgram &p);
+// The C headers the script's #include directives can reach (stat digests),
+// and "absent" for each place a missing one was looked for: a changed,
+// added or removed header changes the macros the program was compiled with.
+std::vector<CacheDependency> header_dependencies(const SourceFile &source);
 // Whether `dep` still describes what is at its path.
 bool dependency_current(const CacheDependency &dep);
 
@@ -110,9 +115,10 @@ public:
   Lookup load(const std::string &key);
 
   // Stores `program` under `key` (atomically), then trims the directory to
-  // its limits.
+  // its limits. The entry depends on program_dependencies() and `more_deps`.
   bool store(const std::string &key, const CompiledProgram &program,
-             std::string &error);
+             std::string &error,
+             const std::vector<CacheDependency> &more_deps = {});
 
   // At most this many entries / bytes are kept (least recently used go).
   static constexpr size_t kMaxEntries = 256;

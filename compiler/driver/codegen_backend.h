@@ -1,9 +1,8 @@
 // How the pipeline reaches the code generator, the only part of the
 // compiler that holds LLVM. Tests and the fuzzer link it in
 // (codegen_linked.cpp); the compiler plugin loads it as a second plugin,
-// libhvt_codegen.so, next to itself (codegen_plugin_loader.cpp), on a thread
-// while the front end parses: mapping LLVM and its one-time setup then cost
-// no wall time.
+// libhvt_codegen.so, next to itself (codegen_plugin_loader.cpp), while the
+// front end parses on another thread: mapping LLVM then costs no wall time.
 #pragma once
 
 #include "codegen/codegen.h"
@@ -19,7 +18,6 @@ struct CodegenBackend {
       const ast::Program &program, const SemanticResult &semantic,
       const SourceFile &source, const CodegenOptions &options,
       Diagnostics &diags) = nullptr;
-  void (*warm_up)() = nullptr;
   std::string error; // why compile_to_bpf is null
 };
 
@@ -29,7 +27,7 @@ const CodegenBackend &codegen_backend();
 // --- the code generator plugin's side ----------------------------------------
 
 // Bumped when the layout below or the meaning of the calls changes.
-inline constexpr uint32_t kCodegenPluginAbi = 1;
+inline constexpr uint32_t kCodegenPluginAbi = 2;
 
 struct CodegenPluginApi {
   uint32_t abi;
@@ -37,7 +35,6 @@ struct CodegenPluginApi {
   uint32_t sizes[5];
   const char *version; // HVT_VERSION
   decltype(CodegenBackend::compile_to_bpf) compile_to_bpf;
-  decltype(CodegenBackend::warm_up) warm_up;
 };
 
 inline constexpr uint32_t kCodegenPluginSizes[5] = {

@@ -4,7 +4,7 @@
 namespace hvt {
 
 const CodegenBackend &codegen_backend() {
-  static const CodegenBackend backend{compile_to_bpf, warm_up_bpf_backend, ""};
+  static const CodegenBackend backend{compile_to_bpf, ""};
   return backend;
 }
 

@@ -9,5 +9,4 @@ const hvt::CodegenPluginApi hvt_codegen_plugin_api = {
      hvt::kCodegenPluginSizes[4]},
     HVT_VERSION,
     hvt::compile_to_bpf,
-    hvt::warm_up_bpf_backend,
 };

@@ -40,8 +40,8 @@ CodegenBackend load() {
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    backend.error = "cannot load hvt's code generator: " +
-                    std::string(why ? why : path);
+    backend.error =
+        "cannot load hvt's code generator: " + std::string(why ? why : path);
     return backend;
   }
   auto *api = static_cast<const CodegenPluginApi *>(
@@ -56,7 +56,6 @@ CodegenBackend load() {
   }
   loaded.handle = handle;
   backend.compile_to_bpf = api->compile_to_bpf;
-  backend.warm_up = api->warm_up;
   return backend;
 }
 

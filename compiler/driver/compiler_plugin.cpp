@@ -122,6 +122,9 @@ std::string file_identity(const std::string &path) {
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
+// The plugin compile_with_plugin() loaded, until unload_compiler_plugin().
+void *loaded_plugin = nullptr;
+
 } // namespace
 
 std::string compiler_identity() {
@@ -149,7 +152,8 @@ compile_with_plugin(const SourceFile &source, const CompileOptions &options,
         .hint("reinstall hvt, or point HVT_COMPILER at the plugin");
     return std::nullopt;
   }
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void *handle = loaded_plugin ? loaded_plugin
+                               : dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
     diags.error({},
@@ -161,7 +165,8 @@ compile_with_plugin(const SourceFile &source, const CompileOptions &options,
   if (!api || api->abi != kCompilerPluginAbi ||
       memcmp(api->sizes, kCompilerPluginSizes, sizeof(api->sizes)) != 0 ||
       strcmp(api->version, HVT_VERSION) != 0) {
-    dlclose(handle);
+    if (handle != loaded_plugin)
+      dlclose(handle);
     diags
         .error({},
                "hvt's compiler at " + path + " belongs to another build of hvt")
@@ -188,10 +193,18 @@ compile_with_plugin(const SourceFile &source, const CompileOptions &options,
     }
   }
   out = CompiledProgram{};
-  // LLVM's memory goes back to the system before anything is attached.
-  dlclose(handle);
-  malloc_trim(0);
+  // Unloaded by unload_compiler_plugin(), once the probes are attached.
+  loaded_plugin = handle;
   return result;
+}
+
+void unload_compiler_plugin() {
+  if (!loaded_plugin)
+    return;
+  dlclose(loaded_plugin);
+  loaded_plugin = nullptr;
+  // LLVM's heap goes back to the system too, not only its code.
+  malloc_trim(0);
 }
 
 } // namespace hvt

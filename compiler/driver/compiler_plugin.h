@@ -1,8 +1,8 @@
 // hvt's compiler (ANTLR front end, semantic passes, LLVM code generator) is
 // a plugin, libhvt_compiler.so, that the hvt binary loads only when it has
 // to compile: a run served by the compile cache (cache.h) never maps LLVM or
-// the ANTLR runtime, and a compiling run unloads the plugin again before it
-// attaches anything, so the memory LLVM used is not held while tracing.
+// the ANTLR runtime, and a compiling run unloads the plugin again once its
+// probes are attached, so the memory LLVM used is not held while tracing.
 //
 // The plugin is found, in order, at $HVT_COMPILER, next to the hvt binary
 // (build tree), at ../lib/hvt/ from the binary (installation) and at the
@@ -23,6 +23,11 @@ namespace hvt {
 std::optional<CompiledProgram>
 compile_with_plugin(const SourceFile &source, const CompileOptions &options,
                     Diagnostics &diags);
+
+// Unloads the plugin (and LLVM with it) that compile_with_plugin() left
+// loaded; a no-op when none is. Called once the probes are attached:
+// unloading takes about a millisecond that tracing need not wait for.
+void unload_compiler_plugin();
 
 // "hvt VERSION BUILD-ID": changes whenever the plugin's output may change
 // (read from the plugin file without loading it). "" when there is no

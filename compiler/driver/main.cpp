@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 any user, compile, load or attach error.
 #include "child.h"
 #include "driver/cache.h" // compile cache (performance)
+#include "driver/compiler_plugin.h"
 #include "driver/pipeline.h"
 #include "kernel_features.h"
 #include "probe_list.h"
@@ -384,6 +385,7 @@ int main(int argc, char **argv) {
   run.verifier_log = dump_verifier ? &std::cout : nullptr;
   run.pid = pid;
   run.child = child ? &*child : nullptr;
+  run.on_attached = hvt::unload_compiler_plugin;
   run.on_warning = [&](const hvt::Diagnostic &d) {
     hvt::render_diagnostic(std::cerr, source, d);
     if (output_format == hvt::OutputFormat::Json)
@@ -399,8 +401,8 @@ int main(int argc, char **argv) {
   // runtime stopped and detached at the first failed write.
   if (!output_path.empty() && !output_file.flush()) {
     int err = errno ? errno : EIO;
-    std::cerr << "hvt: cannot write '" << output_path
-              << "': " << strerror(err) << '\n';
+    std::cerr << "hvt: cannot write '" << output_path << "': " << strerror(err)
+              << '\n';
     return 1;
   }
   return code;

@@ -2,57 +2,71 @@
 
 #include "driver/codegen_backend.h"
 #include "frontend/parser.h"
-
-#include <system_error>
-#include <thread>
+#include "frontend/preprocessor.h"
+#include "passes/macros.h"
 
 namespace hvt {
+
+namespace {
+
+// Parse and semantic passes: false when they reported an error.
+bool run_front_end(const SourceFile &source, const CompileOptions &options,
+                   Diagnostics &diags, std::unique_ptr<ast::Program> &program,
+                   SemanticResult &semantic) {
+  auto macros = preprocess(source, diags);
+  if (diags.has_errors())
+    return false;
+  // Directives and inactive regions are blanked in macros->text(), so
+  // positions in it are positions in `source`, which diagnostics quote.
+  std::optional<SourceFile> preprocessed;
+  if (macros->changed())
+    preprocessed.emplace(source.name(), macros->text());
+  program = parse_program_here(preprocessed ? *preprocessed : source, diags);
+  if (!program || diags.has_errors())
+    return false;
+  MacroExpansions expansions = expand_macros(*program, *macros, diags);
+  if (diags.has_errors())
+    return false;
+  if (options.dump_ast)
+    *options.dump_ast << ast::dump_ast(*program);
+
+  semantic.options = options.semantic;
+  resolve_attach_points(*program, diags, semantic);
+  if (diags.has_errors())
+    return false;
+  check_types(*program, diags, semantic);
+  add_macro_notes(diags, expansions);
+  if (diags.has_errors())
+    return false;
+  check_resource_limits(*program, diags);
+  if (diags.has_errors())
+    return false;
+  add_fallback_points(semantic);
+  collect_initial_entries(*program, semantic);
+  return true;
+}
+
+} // namespace
 
 std::optional<CompiledProgram> compile(const SourceFile &source,
                                        const CompileOptions &options,
                                        Diagnostics &diags) {
-  // --- performance: the code generator (LLVM) is loaded and warmed up on
-  // another core while the front end parses and checks the program, which
-  // takes about as long (docs/performance.md).
-  std::thread loader;
-  try {
-    loader = std::thread([] {
-      const CodegenBackend &backend = codegen_backend();
-      if (backend.warm_up)
-        backend.warm_up();
-    });
-  } catch (const std::system_error &) {
-    // No thread: codegen_backend() below does it all on this one.
-  }
-  struct Joiner {
-    std::thread &thread;
-    ~Joiner() {
-      if (thread.joinable())
-        thread.join();
-    }
-  } joiner{loader};
-
-  auto program = parse_program(source, diags);
-  if (!program || diags.has_errors())
-    return std::nullopt;
-  if (options.dump_ast)
-    *options.dump_ast << ast::dump_ast(*program);
-
+  std::unique_ptr<ast::Program> program;
   SemanticResult semantic;
-  semantic.options = options.semantic;
-  resolve_attach_points(*program, diags, semantic);
-  if (diags.has_errors())
+  bool front_end_ok = false;
+  // --- performance: the front end runs on a thread of its own (the parser
+  // needs a big stack) while this one loads the code generator (LLVM), which
+  // takes about as long (docs/performance.md). The thread is started first:
+  // glibc makes creating a thread wait while another thread is inside
+  // dlopen(). Warming LLVM up here (compiling an empty function) was
+  // measured: ~1 ms slower, as the front end no longer waits for it.
+  with_parser_stack(
+      [&] {
+        front_end_ok = run_front_end(source, options, diags, program, semantic);
+      },
+      [] { codegen_backend(); });
+  if (!front_end_ok)
     return std::nullopt;
-  check_types(*program, diags, semantic);
-  if (diags.has_errors())
-    return std::nullopt;
-  check_resource_limits(*program, diags);
-  if (diags.has_errors())
-    return std::nullopt;
-  add_fallback_points(semantic);
-  collect_initial_entries(*program, semantic);
-  if (loader.joinable())
-    loader.join();
 
   const CodegenBackend &backend = codegen_backend();
   if (!backend.compile_to_bpf) {

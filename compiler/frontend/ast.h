@@ -40,10 +40,40 @@ enum class ExprKind {
   Tuple,      // (a, b)
 };
 
+// The kernel (BTF) type of an expression, set by the semantic pass. A
+// pointer (`(struct sock *)arg0`, `curtask`) is a uint64 whose pointee is
+// `btf_id` behind `pointers` stars; an embedded struct, union or array
+// (`$sk->__sk_common`, pointers == 0) has no value of its own: it stands
+// for its kernel address, for `.` and `[]` to read from.
+struct KernelType {
+  uint32_t btf_id = 0; // typedefs and qualifiers skipped; 0: not a kernel type
+  uint32_t pointers = 0;
+  // A struct looked up in BTF only once a member is read (curtask, args
+  // fields): programs that never read one never read BTF.
+  std::string later;
+  // A tracepoint field's pointer may point to user or kernel memory.
+  bool any_space = false;
+  bool valid() const { return btf_id != 0 || !later.empty(); }
+  bool operator==(const KernelType &) const = default;
+};
+
+// How codegen reads a kernel struct member or array element: from the
+// object's address plus `offset`, `size` bytes with bpf_probe_read_kernel
+// (size 0: no read, the value is the address of an embedded struct or
+// array). A bitfield is `bit_size` bits at `bit_offset` in those bytes.
+struct KernelRead {
+  bool active = false;
+  bool any_space = false; // bpf_probe_read: a user or a kernel address
+  uint64_t offset = 0;
+  uint32_t size = 0;
+  uint32_t bit_offset = 0, bit_size = 0;
+};
+
 struct Expr : Node {
   explicit Expr(ExprKind k) : kind(k) {}
   const ExprKind kind;
   Type type; // filled in by the semantic pass
+  KernelType ktype; // filled in by the semantic pass
 
   template <typename T> T *as() {
     return kind == T::static_kind ? static_cast<T *>(this) : nullptr;
@@ -70,6 +100,8 @@ struct Builtin : Expr {
   static constexpr ExprKind static_kind = ExprKind::Builtin;
   Builtin() : Expr(static_kind) {}
   std::string name; // "pid", "arg3", "args" ...
+  // Not a builtin but an enum constant of the kernel's BTF (semantic pass).
+  std::optional<int64_t> kernel_enum;
 };
 
 struct Positional : Expr {
@@ -114,6 +146,8 @@ struct Binary : Expr {
   Binary() : Expr(static_kind) {}
   BinaryOp op = BinaryOp::Add;
   ExprPtr lhs, rhs;
+  // `ptr + n` on a kernel struct pointer: rhs became `n * sizeof(*ptr)`.
+  bool pointer_scaled = false;
 };
 
 enum class UnaryOp {
@@ -142,6 +176,7 @@ struct Field : Expr {
   std::string field;
   bool arrow = false; // `->` rather than `.`
   SourceRange field_range;
+  KernelRead read; // a kernel struct member (semantic pass)
 };
 
 struct TupleIndex : Expr {
@@ -155,12 +190,18 @@ struct Index : Expr {
   static constexpr ExprKind static_kind = ExprKind::Index;
   Index() : Expr(static_kind) {}
   ExprPtr object, index;
+  KernelRead read; // an element of a kernel array (semantic pass)
 };
 
 struct Cast : Expr {
   static constexpr ExprKind static_kind = ExprKind::Cast;
   Cast() : Expr(static_kind) {}
-  std::string type_name; // "uint8", "int32" ...
+  std::string type_name; // "uint8", "int32" ..., "struct sock *"
+  // `(struct NAME *)`: the struct (or union) and the stars; empty for
+  // integer casts.
+  std::string struct_name;
+  bool is_union = false;
+  uint32_t pointers = 0;
   ExprPtr operand;
 };
 

@@ -454,10 +454,41 @@ private:
     return list;
   }
 
+  // `target op value` is one rule with expression statements (an
+  // expression on the left), which keeps the parser's choice of statement
+  // to one token of lookahead instead of a scan past the whole left side
+  // (docs/performance.md). Only a map or a variable can be assigned.
   antlrcpp::Any visitExprStmt(P::ExprStmtContext *ctx) override {
-    auto node = make<ast::ExprStmt>(ctx);
-    node->expr = expr(ctx->expr());
-    stmt_result_ = std::move(node);
+    if (!ctx->assignOp()) {
+      auto node = make<ast::ExprStmt>(ctx);
+      node->expr = expr(ctx->expr(0));
+      stmt_result_ = std::move(node);
+      return {};
+    }
+    auto *target = dynamic_cast<P::PrimaryExprContext *>(ctx->expr(0));
+    P::PrimaryContext *primary = target ? target->primary() : nullptr;
+    if (auto *map_ctx = dynamic_cast<P::MapExprContext *>(primary)) {
+      auto node = make<ast::AssignMap>(ctx);
+      node->map = map(map_ctx->mapRef());
+      node->op = assign_op(ctx->assignOp());
+      node->value = expr(ctx->expr(1));
+      stmt_result_ = std::move(node);
+    } else if (auto *var_ctx = dynamic_cast<P::VariableContext *>(primary)) {
+      auto node = make<ast::AssignVar>(ctx);
+      node->var = std::make_unique<ast::Variable>();
+      node->var->range = token_range(*var_ctx->VARIABLE()->getSymbol());
+      node->var->name = var_ctx->VARIABLE()->getText();
+      node->op = assign_op(ctx->assignOp());
+      node->value = expr(ctx->expr(1));
+      stmt_result_ = std::move(node);
+    } else {
+      // As the grammar with separate assignment rules reported it.
+      const antlr4::Token &op = *ctx->assignOp()->getStart();
+      diags_.error(token_range(op), "unexpected '" + op.getText() + "'");
+      auto node = make<ast::ExprStmt>(ctx);
+      node->expr = expr(ctx->expr(0));
+      stmt_result_ = std::move(node);
+    }
     return {};
   }
 
@@ -467,26 +498,6 @@ private:
     op.compound = type != P::ASSIGN;
     op.op = op.compound ? binary_op(type) : ast::BinaryOp::Add;
     return op;
-  }
-
-  antlrcpp::Any visitMapAssignStmt(P::MapAssignStmtContext *ctx) override {
-    auto node = make<ast::AssignMap>(ctx);
-    node->map = map(ctx->mapRef());
-    node->op = assign_op(ctx->assignOp());
-    node->value = expr(ctx->expr());
-    stmt_result_ = std::move(node);
-    return {};
-  }
-
-  antlrcpp::Any visitVarAssignStmt(P::VarAssignStmtContext *ctx) override {
-    auto node = make<ast::AssignVar>(ctx);
-    node->var = std::make_unique<ast::Variable>();
-    node->var->range = token_range(*ctx->VARIABLE()->getSymbol());
-    node->var->name = ctx->VARIABLE()->getText();
-    node->op = assign_op(ctx->assignOp());
-    node->value = expr(ctx->expr());
-    stmt_result_ = std::move(node);
-    return {};
   }
 
   // `if (a) {} else if (b) {} else {}` is a flat list in the parse tree and
@@ -645,14 +656,34 @@ private:
   antlrcpp::Any visitCastExpr(P::CastExprContext *ctx) override {
     auto node = make<ast::Cast>(ctx);
     auto *type = ctx->castType();
-    if (type->STRUCT()) {
-      diags_.error(ctx_range(type), "casts to struct types are not supported")
-          .hint("only integer casts such as (uint32) are supported");
-    } else if (!type->STAR().empty()) {
-      diags_.error(ctx_range(type), "pointer casts are not supported")
-          .hint("only integer casts such as (uint32) are supported");
+    node->pointers = static_cast<uint32_t>(type->STAR().size());
+    auto idents = type->IDENT();
+    if (type->INT_TYPE()) {
+      node->type_name = type->INT_TYPE()->getText();
+      if (node->pointers)
+        diags_.error(ctx_range(type), "pointer casts are not supported")
+            .hint("integer casts such as (uint32) and casts to kernel struct "
+                  "pointers such as (struct sock *) are supported");
+    } else {
+      bool is_struct = type->STRUCT() != nullptr;
+      std::string tag = is_struct ? "struct" : idents[0]->getText();
+      node->struct_name = idents.back()->getText();
+      node->is_union = tag == "union";
+      node->type_name = tag + " " + node->struct_name;
+      if (node->pointers)
+        node->type_name += " " + std::string(node->pointers, '*');
+      if (!is_struct && !node->is_union)
+        diags_
+            .error(ctx_range(type),
+                   "unknown type '" + tag + " " + node->struct_name + "'")
+            .hint("casts to integers (uint32) and to kernel struct or union "
+                  "pointers (struct sock *) are supported");
+      else if (node->pointers == 0)
+        diags_
+            .error(ctx_range(type),
+                   "cannot cast to " + node->type_name + " by value")
+            .hint("cast to a pointer instead: (" + node->type_name + " *)");
     }
-    node->type_name = type->getStart()->getText();
     node->operand = expr(ctx->expr());
     expr_result_ = std::move(node);
     return {};

@@ -705,8 +705,51 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
   return full.program();
 }
 
-std::unique_ptr<ast::Program> parse_on_this_thread(const SourceFile &file,
-                                                   Diagnostics &diags) {
+} // namespace
+
+void with_parser_stack(const std::function<void()> &work,
+                       const std::function<void()> &meanwhile) {
+  struct Call {
+    const std::function<void()> *work;
+    std::exception_ptr error;
+  } call{&work, nullptr};
+  auto entry = [](void *arg) -> void * {
+    auto *c = static_cast<Call *>(arg);
+    try {
+      (*c->work)();
+    } catch (...) {
+      c->error = std::current_exception();
+    }
+    return nullptr;
+  };
+  pthread_attr_t attributes;
+  pthread_t thread;
+  bool started =
+      pthread_attr_init(&attributes) == 0 &&
+      pthread_attr_setstacksize(&attributes, kParserStackSize) == 0 &&
+      pthread_create(&thread, &attributes, entry, &call) == 0;
+  pthread_attr_destroy(&attributes);
+  if (!started) {
+    work();
+    if (meanwhile)
+      meanwhile();
+    return;
+  }
+  if (meanwhile) {
+    try {
+      meanwhile();
+    } catch (...) {
+      pthread_join(thread, nullptr);
+      throw;
+    }
+  }
+  pthread_join(thread, nullptr);
+  if (call.error)
+    std::rethrow_exception(call.error);
+}
+
+std::unique_ptr<ast::Program> parse_program_here(const SourceFile &file,
+                                                 Diagnostics &diags) {
   ParseState state(file);
   ErrorListener listener(state);
   ByteStream input(file.text(), file.name());
@@ -754,45 +797,32 @@ std::unique_ptr<ast::Program> parse_on_this_thread(const SourceFile &file,
   return nullptr;
 }
 
-// Runs `work` to completion on a thread with a `stack_size` stack; on the
-// calling thread if no such thread can be made.
-template <typename Work> void run_with_stack(size_t stack_size, Work &work) {
-  struct Call {
-    Work *work;
-    std::exception_ptr error;
-  } call{&work, nullptr};
-  auto entry = [](void *arg) -> void * {
-    auto *call = static_cast<Call *>(arg);
-    try {
-      (*call->work)();
-    } catch (...) {
-      call->error = std::current_exception();
-    }
-    return nullptr;
-  };
-  pthread_attr_t attributes;
-  pthread_t thread;
-  bool started = pthread_attr_init(&attributes) == 0 &&
-                 pthread_attr_setstacksize(&attributes, stack_size) == 0 &&
-                 pthread_create(&thread, &attributes, entry, &call) == 0;
-  pthread_attr_destroy(&attributes);
-  if (!started) {
-    work();
-    return;
-  }
-  pthread_join(thread, nullptr);
-  if (call.error)
-    std::rethrow_exception(call.error);
-}
-
-} // namespace
-
 std::unique_ptr<ast::Program> parse_program(const SourceFile &file,
                                             Diagnostics &diags) {
   std::unique_ptr<ast::Program> program;
-  auto parse = [&] { program = parse_on_this_thread(file, diags); };
-  run_with_stack(kParserStackSize, parse);
+  with_parser_stack([&] { program = parse_program_here(file, diags); });
   return program;
+}
+
+ast::ExprPtr parse_expression(const std::string &text, std::string &error) {
+  // A statement of a BEGIN probe; a newline ends a `//` comment in `text`.
+  SourceFile wrapped("macro", "BEGIN{" + text + "\n}");
+  Diagnostics diags;
+  // The front end already runs on the parser's big stack (pipeline.cpp).
+  auto program = parse_program_here(wrapped, diags);
+  if (diags.has_errors() || !program) {
+    error = diags.all().empty() ? "not an expression" : diags.all()[0].message;
+    return nullptr;
+  }
+  auto &body = program->probes.front().body;
+  auto *stmt = program->probes.size() == 1 && body.size() == 1
+                   ? body[0]->as<ast::ExprStmt>()
+                   : nullptr;
+  if (!stmt) {
+    error = "not a single expression";
+    return nullptr;
+  }
+  return std::move(stmt->expr);
 }
 
 } // namespace hvt

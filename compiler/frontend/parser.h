@@ -7,11 +7,34 @@
 #include "frontend/ast.h"
 #include "frontend/diagnostics.h"
 
+#include <functional>
 #include <memory>
+#include <string>
 
 namespace hvt {
 
+//
+// The parser recurses deeply on nested input, so it runs on a thread of its
+// own with a big stack (reserved, not used); see with_parser_stack().
 std::unique_ptr<ast::Program> parse_program(const SourceFile &file,
                                             Diagnostics &diags);
+
+// parse_program() on the calling thread, which must be one that
+// with_parser_stack() started.
+std::unique_ptr<ast::Program> parse_program_here(const SourceFile &file,
+                                                 Diagnostics &diags);
+
+// Parses `text` as exactly one expression (a macro's replacement,
+// passes/macros.h). Null, with the parser's first complaint in `error`,
+// when it is anything else. Node ranges point into an internal wrapping of
+// `text`: the caller replaces them.
+ast::ExprPtr parse_expression(const std::string &text, std::string &error);
+
+// Runs `work` on a new thread with the stack parse_program_here() needs and
+// `meanwhile` on the calling thread, and returns when both are done; an
+// exception `work` throws is rethrown here. Without a thread, `work` runs on
+// the calling thread, then `meanwhile`.
+void with_parser_stack(const std::function<void()> &work,
+                       const std::function<void()> &meanwhile = {});
 
 } // namespace hvt

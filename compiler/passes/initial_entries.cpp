@@ -154,6 +154,8 @@ void scan(const ast::Expr &e, Mentions &m) {
   case ast::ExprKind::Call:
     for (const auto &arg : e.as<ast::Call>()->args)
       scan(*arg, m);
+    // exit() ends the probe, as in bpftrace.
+    m.returns = m.returns || e.as<ast::Call>()->name == "exit";
     return;
   case ast::ExprKind::Binary:
     scan(*e.as<ast::Binary>()->lhs, m);

@@ -3,6 +3,8 @@
 // (variables). Map types may be learned from a later probe than the one that
 // reads them, so the checker runs until nothing new is learned and reports
 // errors only on its final round.
+#include "btf_types.h"
+#include "passes/macros.h"
 #include "passes/semantic.h"
 #include "symbolizer.h"
 
@@ -15,6 +17,26 @@
 #include <set>
 
 namespace hvt {
+
+// The builtins and every function the checker knows, for did-you-mean hints
+// (and for passes/macros.cpp: these names never expand as macros).
+const std::vector<std::string> &builtin_names() {
+  static const std::vector<std::string> names = {
+      "pid",  "tid",  "uid",    "gid",    "nsecs", "elapsed", "cpu",
+      "comm", "kstack", "ustack", "func", "probe", "curtask", "rand",
+      "cgroup", "retval", "args", "username", "cpid", "arg0", "arg1",
+      "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9"};
+  return names;
+}
+
+const std::vector<std::string> &function_names() {
+  static const std::vector<std::string> names = {
+      "count",  "sum",    "avg",  "min",    "max",    "stats",   "hist",
+      "lhist",  "printf", "exit", "str",    "print",  "clear",   "zero",
+      "delete", "len",    "ksym", "usym",   "kaddr",  "time",    "strftime",
+      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic"};
+  return names;
+}
 
 namespace {
 
@@ -51,25 +73,6 @@ const char *aggregation_name(AggKind kind) {
   case AggKind::LHist: return "lhist()";
   }
   return "?";
-}
-
-const std::vector<std::string> &builtin_names() {
-  static const std::vector<std::string> names = {
-      "pid",  "tid",  "uid",    "gid",    "nsecs", "elapsed", "cpu",
-      "comm", "kstack", "ustack", "func", "probe", "curtask", "rand",
-      "cgroup", "retval", "args", "username", "cpid", "arg0", "arg1",
-      "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9"};
-  return names;
-}
-
-// Every function the checker knows, for did-you-mean hints.
-const std::vector<std::string> &function_names() {
-  static const std::vector<std::string> names = {
-      "count",  "sum",    "avg",  "min",    "max",    "stats",   "hist",
-      "lhist",  "printf", "exit", "str",    "print",  "clear",   "zero",
-      "delete", "len",    "ksym", "usym",   "kaddr",  "time",    "strftime",
-      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic"};
-  return names;
 }
 
 const std::vector<std::string> &stack_mode_names() {
@@ -458,6 +461,7 @@ private:
   void check_probe(ast::Probe &probe, size_t index) {
     probe_ = &result_.probes[index];
     probe_->variables.clear();
+    var_ktypes_.clear();
     if (probe.predicate)
       check_condition(*probe.predicate, "predicate");
     check_block(probe.body);
@@ -667,7 +671,7 @@ private:
     }
     for (auto &arg : call.args) {
       Type t = check(*arg);
-      if (!t.is_integer())
+      if (!t.is_integer() && !t.is_none()) // none: reported already
         error(arg->range, call.name + "() needs an integer, not " + t.name());
     }
     if (agg == AggKind::LHist) {
@@ -693,6 +697,12 @@ private:
       }
       if (params[1] <= params[0]) {
         error(call.args[2]->range, "lhist() max must be greater than min");
+        return;
+      }
+      if (params[2] > params[1] - params[0]) { // as bpftrace 0.17 rejects it
+        error(call.args[3]->range, "lhist() step is larger than max - min")
+            .hint("use a step of at most " +
+                  std::to_string(params[1] - params[0]));
         return;
       }
       if ((params[1] - params[0]) / params[2] > 1000) {
@@ -784,6 +794,7 @@ private:
                          "; cannot assign " + value.name());
     }
     s.var->type = vars[s.var->name];
+    note_var_kernel_type(s);
   }
 
   // ---------------------------------------------------------- expressions
@@ -791,8 +802,12 @@ private:
   Type check(ast::Expr &e) {
     const ast::Expr *exempt = exempt_;
     exempt_ = nullptr;
+    const ast::Expr *kernel_object = kernel_object_;
+    kernel_object_ = nullptr;
     size_t errors_before = diags_.error_count();
     e.type = infer(e);
+    if (e.ktype.btf_id && e.ktype.pointers == 0 && &e != kernel_object)
+      return e.type = kernel_object_misused(e);
     // A call without a value (printf(), clear()...) used where a value is
     // needed: an operand, an argument. Statements need none, and
     // assignments and conditions word the error themselves (check_own).
@@ -827,6 +842,7 @@ private:
         error(v.range, "undefined variable '" + v.name + "'");
         return Type::none();
       }
+      v.ktype = var_ktypes_[v.name];
       return it->second;
     }
     case ast::ExprKind::Map:
@@ -870,10 +886,11 @@ private:
       return object.fields[t.index];
     }
     case ast::ExprKind::Index:
-      error(e.range, "indexing with [] is not supported yet");
-      return Type::none();
+      return infer_index(*e.as<ast::Index>());
     case ast::ExprKind::Cast: {
       auto &c = *e.as<ast::Cast>();
+      if (!c.struct_name.empty())
+        return infer_struct_cast(c);
       Type operand = check(*c.operand);
       if (!operand.is_integer()) {
         error(c.range, "cannot cast " + operand.name() + " to " + c.type_name);
@@ -920,6 +937,8 @@ private:
           .hint("start one with -c 'COMMAND'");
       return Type::none();
     }
+    if (n == "curtask") // a struct task_struct *, looked up once it is used
+      b.ktype = {0, 1, "task_struct"};
     if (n == "pid" || n == "tid" || n == "uid" || n == "gid" || n == "nsecs" ||
         n == "elapsed" || n == "cpu" || n == "cgroup" || n == "rand" ||
         n == "curtask" || n == "cpid")
@@ -957,6 +976,10 @@ private:
       return user ? Type::of_kind(TypeKind::Usym, kUsymSize)
                   : Type::of_kind(TypeKind::Ksym, 8);
     }
+    if (const btf::Btf *btf = btf::Btf::vmlinux(); btf && !b.kernel_enum)
+      b.kernel_enum = btf->find_enum_value(n); // TCP_ESTABLISHED
+    if (b.kernel_enum)
+      return Type::int64();
     auto &d = error(b.range, "unknown builtin '" + n + "'");
     std::string guess = closest_match(n, builtin_names());
     if (guess.empty())
@@ -997,7 +1020,10 @@ private:
   }
 
   Type infer_field(ast::Field &f) {
+    kernel_object_ = f.object.get();
     Type object = check(*f.object);
+    if (f.object->ktype.valid() || (f.arrow && object.is_integer()))
+      return infer_kernel_member(f, object);
     auto *builtin = f.object->as<ast::Builtin>();
     if (!builtin || builtin->name != "args" || object.kind != TypeKind::Pointer) {
       if (!object.is_none())
@@ -1031,6 +1057,7 @@ private:
       }
       if (type.is_none()) {
         type = field->type;
+        f.ktype = struct_pointer_field(*field);
       } else if (!unify(type, field->type)) {
         error(f.range, "field '" + f.field + "' has different types in the probe's "
                        "tracepoints");
@@ -1038,6 +1065,287 @@ private:
       }
     }
     return type;
+  }
+
+  // ------------------------------------------------- kernel structs (BTF)
+
+  const btf::Btf *kernel_btf(SourceRange range) {
+    const btf::Btf *btf = btf::Btf::vmlinux();
+    if (!btf)
+      error(range, "kernel struct types need the kernel's BTF, but "
+                   "/sys/kernel/btf/vmlinux is missing or unreadable")
+          .hint("use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+    return btf;
+  }
+
+  // `kt` with its struct looked up (KernelType::later); invalid without
+  // BTF or the struct (after an error at `range`).
+  ast::KernelType resolved(ast::KernelType kt, SourceRange range) {
+    if (kt.later.empty())
+      return kt;
+    const btf::Btf *btf = kernel_btf(range);
+    kt.btf_id = btf ? btf->find_struct(kt.later) : 0;
+    if (btf && !kt.btf_id)
+      error(range, "unknown struct '" + kt.later + "'")
+          .hint("the kernel's BTF has no struct of that name");
+    kt.later.clear();
+    return kt;
+  }
+
+  static bool kernel_array(const ast::KernelType &kt) {
+    return kt.btf_id && kt.pointers == 0 &&
+           btf::Btf::vmlinux()->kind(kt.btf_id) == BTF_KIND_ARRAY;
+  }
+
+  // "struct sock *", "struct sock_common", "u8[16]".
+  static std::string kernel_type_name(const ast::KernelType &kt) {
+    std::string name = kt.btf_id ? btf::Btf::vmlinux()->spell(kt.btf_id)
+                                 : "struct " + kt.later;
+    if (kt.pointers)
+      name += " " + std::string(kt.pointers, '*');
+    return name;
+  }
+
+  // `(struct NAME *)expr`: the integer `expr` as a kernel pointer.
+  Type infer_struct_cast(ast::Cast &c) {
+    Type operand = check(*c.operand);
+    if (c.pointers == 0 || operand.is_none())
+      return Type::none(); // reported by the AST builder or the operand
+    if (!operand.is_integer()) {
+      error(c.range, "cannot cast " + operand.name() + " to " + c.type_name);
+      return Type::none();
+    }
+    const btf::Btf *btf = kernel_btf(c.range);
+    if (!btf)
+      return Type::none();
+    uint32_t id = btf->find_struct(c.struct_name, c.is_union);
+    if (!id) {
+      const char *tag = c.is_union ? "union" : "struct";
+      auto &d = error(c.range, std::string("unknown ") + tag + " '" +
+                                   c.struct_name + "'")
+                    .hint(std::string("the kernel's BTF has no ") + tag +
+                          " of that name");
+      std::string guess =
+          closest_match(c.struct_name, btf->struct_names(c.is_union));
+      if (!guess.empty())
+        d.hint("did you mean '" + std::string(tag) + " " + guess + "'?");
+      return Type::none();
+    }
+    c.ktype = {id, c.pointers, "", false};
+    return Type::uint64();
+  }
+
+  // `ptr->member` and `value.member` on kernel structs and unions.
+  Type infer_kernel_member(ast::Field &f, const Type &object) {
+    if (f.object->ktype.valid()) {
+      f.object->ktype = resolved(f.object->ktype, f.range);
+      if (!f.object->ktype.valid())
+        return Type::none(); // no BTF: reported
+    }
+    const ast::KernelType &kt = f.object->ktype;
+    if (!kt.valid()) {
+      error(f.range,
+            "'->' needs a pointer to a kernel struct, not " + object.name())
+          .hint("cast it to one first, e.g. (struct sock *)");
+      return Type::none();
+    }
+    const btf::Btf &btf = *btf::Btf::vmlinux();
+    uint32_t kind = btf.kind(kt.btf_id);
+    bool aggregate = kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION;
+    std::string object_name = kernel_type_name(kt);
+    if (!aggregate || kt.pointers > 1) {
+      error(f.range,
+            "cannot access member '" + f.field + "' of " + object_name);
+      return Type::none();
+    }
+    if (f.arrow && kt.pointers == 0) {
+      error(f.range, "'->' needs a pointer, but this is a " + object_name)
+          .hint("use '.' to access its members");
+      return Type::none();
+    }
+    if (!f.arrow && kt.pointers == 1) {
+      error(f.range,
+            "'.' needs a struct, but this is a pointer (" + object_name + ")")
+          .hint("use '->' to access its members");
+      return Type::none();
+    }
+    auto member = btf::find_member(btf, kt.btf_id, f.field);
+    if (!member) {
+      auto &d =
+          error(f.field_range, object_name.substr(0, object_name.find(" *")) +
+                                   " has no member '" + f.field + "'");
+      std::string guess =
+          closest_match(f.field, btf::member_names(btf, kt.btf_id));
+      if (!guess.empty())
+        d.hint("did you mean '" + guess + "'?");
+      return Type::none();
+    }
+    f.read.any_space = kt.any_space;
+    return kernel_value(f, f.read, member->type, member->bit_offset,
+                        member->bitfield_size, f.field_range);
+  }
+
+  // `array[N]` on an array member of a kernel struct: a constant index.
+  Type infer_index(ast::Index &i) {
+    kernel_object_ = i.object.get();
+    Type object = check(*i.object);
+    Type index = check(*i.index);
+    if (object.is_none() || index.is_none())
+      return Type::none();
+    if (!kernel_array(i.object->ktype)) {
+      error(i.range,
+            "cannot index a value of type " +
+                (i.object->ktype.valid() ? kernel_type_name(i.object->ktype)
+                                         : object.name()) +
+                " with []")
+          .hint("[] indexes array members of kernel structs");
+      return Type::none();
+    }
+    const btf::Btf &btf = *btf::Btf::vmlinux();
+    btf_array array = btf.array(i.object->ktype.btf_id);
+    auto *literal = i.index->as<ast::IntegerLit>();
+    if (!literal || literal->value >= array.nelems) {
+      error(i.index->range,
+            literal ? "index " + std::to_string(literal->value) +
+                          " is out of bounds for " +
+                          kernel_type_name(i.object->ktype)
+                    : std::string("the index of a kernel array must be a "
+                                  "constant"));
+      return Type::none();
+    }
+    uint64_t element_bits = btf.size_of(array.type) * 8;
+    i.read.any_space = i.object->ktype.any_space;
+    return kernel_value(i, i.read, array.type, literal->value * element_bits, 0,
+                        i.range);
+  }
+
+  // The value of a kernel member or element of BTF type `type_id` found
+  // `bit_offset` bits into its object: sets how codegen reads it and the
+  // expression's kernel type.
+  Type kernel_value(ast::Expr &e, ast::KernelRead &read, uint32_t type_id,
+                    uint64_t bit_offset, uint32_t bitfield_size,
+                    SourceRange range) {
+    const btf::Btf &btf = *btf::Btf::vmlinux();
+    uint32_t id = btf.resolve(type_id);
+    btf_type t = btf.type(id);
+    read.active = true;
+    read.offset = bit_offset / 8;
+    bool is_signed = false;
+    switch (BTF_INFO_KIND(t.info)) {
+    case BTF_KIND_INT: {
+      uint32_t encoding = btf.int_encoding(id);
+      is_signed = BTF_INT_ENCODING(encoding) & BTF_INT_SIGNED;
+      if (!bitfield_size && BTF_INT_BITS(encoding) < t.size * 8) {
+        bitfield_size = BTF_INT_BITS(encoding);
+        bit_offset += BTF_INT_OFFSET(encoding);
+      }
+      break;
+    }
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+      is_signed = BTF_INFO_KFLAG(t.info);
+      break;
+    case BTF_KIND_PTR: {
+      uint32_t pointers = 1, pointee = btf.resolve(t.type);
+      while (btf.kind(pointee) == BTF_KIND_PTR && pointers < 8) {
+        ++pointers;
+        pointee = btf.resolve(btf.type(pointee).type);
+      }
+      if (pointee && btf.kind(pointee) != BTF_KIND_FUNC_PROTO)
+        e.ktype = {pointee, pointers, "", read.any_space};
+      read.size = 8;
+      return Type::uint64();
+    }
+    case BTF_KIND_ARRAY: {
+      btf_array array = btf.array(id);
+      uint32_t element = btf.resolve(array.type);
+      if (btf.kind(element) == BTF_KIND_INT && btf.type(element).size == 1 &&
+          btf.type_name(element) == "char" && array.nelems > 0) {
+        read.size = array.nelems; // printed as a string, like comm
+        return Type::string(array.nelems);
+      }
+      e.ktype = {id, 0, "", read.any_space};
+      return Type::of_kind(TypeKind::Pointer, 8); // its address
+    }
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+      e.ktype = {id, 0, "", read.any_space};
+      return Type::of_kind(TypeKind::Pointer, 8); // its address
+    default:
+      error(range, "cannot read a value of type '" + btf.spell(type_id) + "'");
+      return Type::none();
+    }
+    if (t.size == 0 || t.size > 8) {
+      error(range, "cannot read a " + std::to_string(t.size) +
+                       " byte integer ('" + btf.spell(type_id) + "')");
+      return Type::none();
+    }
+    read.size = t.size;
+    if (bitfield_size) {
+      uint32_t shift = bit_offset % 8;
+      uint32_t bytes = (shift + bitfield_size + 7) / 8;
+      while (bytes & (bytes - 1))
+        ++bytes; // 1, 2, 4 or 8
+      if (bytes > 8) {
+        error(range, "cannot read a bitfield that spans more than 8 bytes");
+        return Type::none();
+      }
+      read.offset = bit_offset / 8;
+      read.size = bytes;
+      read.bit_offset = shift;
+      read.bit_size = bitfield_size;
+    }
+    return Type::integer(t.size, is_signed);
+  }
+
+  // A tracepoint field `struct NAME *`: a pointer to a kernel struct (in
+  // user or kernel memory), looked up in BTF once a member is read.
+  static ast::KernelType struct_pointer_field(const TracepointField &field) {
+    std::string_view c = field.c_type;
+    if (c.rfind("const ", 0) == 0)
+      c.remove_prefix(6);
+    if (c.rfind("struct ", 0) != 0 || field.size != 8)
+      return {};
+    c.remove_prefix(7);
+    size_t name_end = c.find_first_of(" *");
+    if (name_end == std::string_view::npos ||
+        c.find('*') == std::string_view::npos)
+      return {};
+    auto stars = static_cast<uint32_t>(std::count(c.begin(), c.end(), '*'));
+    return {0, stars, std::string(c.substr(0, name_end)), true};
+  }
+
+  // An embedded struct or array used as a value (printed, stored,
+  // compared): it has none, only members or elements.
+  Type kernel_object_misused(const ast::Expr &e) {
+    bool array = kernel_array(e.ktype);
+    error(e.range, kernel_type_name(e.ktype) + " is a" +
+                       (array ? "n array" : " struct") +
+                       " and cannot be used as a value")
+        .hint(array ? "index it with a constant, e.g. [0], or pass a 4 or 16 "
+                      "byte array to ntop()"
+                    : "read one of its members with '.'");
+    return Type::none();
+  }
+
+  // A variable keeps the kernel type of what it was assigned.
+  void note_var_kernel_type(const ast::AssignVar &s) {
+    const ast::KernelType &kt = s.value->ktype;
+    // `$p = 0` and then `$p = (struct sock *)arg0` share the pointer type.
+    auto it = var_ktypes_.emplace(s.var->name, kt).first;
+    if (!it->second.valid())
+      it->second = kt;
+    else if (kt.valid() &&
+             resolved(it->second, s.range) != resolved(kt, s.range)) {
+      error(s.range,
+            "variable '" + s.var->name + "' holds " +
+                (it->second.valid() ? kernel_type_name(it->second)
+                                    : s.var->type.name()) +
+                "; cannot assign " +
+                (kt.valid() ? kernel_type_name(kt) : s.var->type.name()));
+      return;
+    }
+    s.var->ktype = it->second;
   }
 
   Type infer_binary(ast::Binary &b) {
@@ -1061,7 +1369,36 @@ private:
     }
     if (comparison || b.op == Op::LogicalAnd || b.op == Op::LogicalOr)
       return Type::uint64();
+    if ((b.op == Op::Add || b.op == Op::Sub) && b.lhs->ktype.valid() &&
+        b.lhs->ktype.pointers > 0 && !b.rhs->ktype.valid())
+      return scale_pointer_offset(b);
     return Type::integer(8, l.is_signed && r.is_signed);
+  }
+
+  // `ptr + n` and `ptr - n` step by the pointee's size and keep the
+  // pointer's type, as in C and bpftrace 0.17: the offset is rewritten to
+  // `n * size` (once: the checker runs several rounds).
+  Type scale_pointer_offset(ast::Binary &b) {
+    ast::KernelType kt = resolved(b.lhs->ktype, b.lhs->range);
+    if (!kt.valid())
+      return Type::none();
+    uint64_t size =
+        kt.pointers > 1 ? 8 : btf::Btf::vmlinux()->size_of(kt.btf_id);
+    if (!b.pointer_scaled && size != 1) {
+      auto scale = std::make_unique<ast::IntegerLit>();
+      scale->value = size;
+      scale->range = b.rhs->range;
+      auto product = std::make_unique<ast::Binary>();
+      product->op = ast::BinaryOp::Mul;
+      product->range = b.rhs->range;
+      product->lhs = std::move(b.rhs);
+      product->rhs = std::move(scale);
+      b.rhs = std::move(product);
+      check(*b.rhs);
+    }
+    b.pointer_scaled = true;
+    b.ktype = kt;
+    return Type::uint64();
   }
 
   Type infer_unary(ast::Unary &u) {
@@ -1375,7 +1712,19 @@ private:
       }
       address.type = Type::none(); // read as raw bytes by codegen
     } else {
+      kernel_object_ = &address;
       Type t = check(address);
+      if (kernel_array(address.ktype)) {
+        uint64_t size = btf::Btf::vmlinux()->size_of(address.ktype.btf_id);
+        if (size != 4 && size != 16) {
+          error(address.range, "ntop() needs a 4 or 16 byte address, not a " +
+                                   std::to_string(size) + " byte array");
+          return Type::none();
+        }
+        // Codegen copies the array's bytes from the kernel.
+        address.type = Type::of_kind(TypeKind::Pointer, size);
+        return ok ? Type::of_kind(TypeKind::Inet, kInetSize) : Type::none();
+      }
       if (!t.is_integer() && !t.is_none()) {
         error(address.range,
               "ntop() needs an integer or a 4 or 16 byte array, not " +
@@ -1539,11 +1888,15 @@ private:
   // The expression check() must not report for having no value (the
   // statement itself, or one whose caller words that error).
   const ast::Expr *exempt_ = nullptr;
+  // The object of `.`, `[]` or ntop(), which may be an embedded struct or
+  // array (check() rejects those anywhere else).
+  const ast::Expr *kernel_object_ = nullptr;
   SemanticResult &result_;
   Diagnostic scratch_;
   bool final_ = false;
   int loop_depth_ = 0;
   ProbeInfo *probe_ = nullptr;
+  std::map<std::string, ast::KernelType> var_ktypes_; // of this probe
   std::map<std::string, MapState> maps_;
   std::set<std::string> declared_;
   std::map<std::string, SourceRange> declared_ranges_;

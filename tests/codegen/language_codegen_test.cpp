@@ -1,6 +1,7 @@
 // Codegen of the language features: key IR lines (helper calls, the maps
 // they need) and the metadata the runtime reads, plus the emitted object as
 // libbpf sees it. Behaviour is checked end to end in tests/kernel.
+#include "btf_types.h"
 #include "codegen/codegen.h"
 #include "driver/pipeline.h"
 #include "frontend/parser.h"
@@ -12,6 +13,8 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
+
+#include <regex>
 
 namespace hvt {
 namespace {
@@ -204,6 +207,43 @@ TEST(LanguageObject, DeclaredAndStackMapsAsLibbpfSeesThem) {
   EXPECT_EQ(bpf_map__value_size(lost), 8u);
   EXPECT_STREQ(bpf_map__name(lost), "hvt_test.bss");
   bpf_object__close(obj);
+}
+
+// Kernel struct members (BTF): the member's address is the pointer plus
+// its BTF offset, read with one bpf_probe_read_kernel of its size into a
+// stack slot (no zeroing).
+TEST(LanguageCodegen, KernelMemberIsOneProbeReadAtItsOffset) {
+  const btf::Btf *btf = btf::Btf::vmlinux();
+  if (!btf)
+    GTEST_SKIP() << "the kernel has no BTF";
+  uint32_t sock = btf->find_struct("sock");
+  auto common = btf::find_member(*btf, sock, "__sk_common");
+  auto family =
+      btf::find_member(*btf, btf->resolve(common->type), "skc_family");
+  ASSERT_TRUE(common && family);
+  auto g = generate("kprobe:f { $sk = (struct sock *)arg0; "
+                    "@[$sk->__sk_common.skc_family] = count(); }");
+  // The pointer plus the member's offset, then a 2-byte read from there.
+  uint64_t offset = (common->bit_offset + family->bit_offset) / 8;
+  std::regex read("add i64 %[0-9]+, " + std::to_string(offset) +
+                  ", .*\n.* = inttoptr i64 %[0-9]+ to ptr.*\n.*\n.*" +
+                  "inttoptr \\(i64 " +
+                  std::to_string(BPF_FUNC_probe_read_kernel) +
+                  " to ptr\\)\\(ptr %member, i64 2, ptr");
+  EXPECT_TRUE(std::regex_search(g.ir, read)) << g.ir;
+  EXPECT_FALSE(has(g.ir, "llvm.memset")) << g.ir;
+}
+
+TEST(LanguageCodegen, KernelCharArrayIsReadWholeAndBitfieldsAreShifted) {
+  if (!btf::Btf::vmlinux())
+    GTEST_SKIP() << "the kernel has no BTF";
+  auto g = generate("kprobe:f { @[curtask->comm] = count(); "
+                    "@b = ((struct sock *)arg0)->sk_no_check_tx; }");
+  EXPECT_TRUE(has(g.ir, helper(BPF_FUNC_probe_read_kernel) +
+                            "(ptr %member, i64 16, ptr"))
+      << g.ir;
+  EXPECT_TRUE(has(g.ir, helper(BPF_FUNC_get_current_task) + "()")) << g.ir;
+  EXPECT_TRUE(has(g.ir, "lshr i64 %") && has(g.ir, ", 63")) << g.ir;
 }
 
 } // namespace

@@ -238,12 +238,18 @@ TEST(ParserDiagnostics, MissingFieldName) {
             "                      ^\n");
 }
 
-TEST(ParserDiagnostics, StructCastIsRejected) {
-  EXPECT_EQ(diagnose("kprobe:f { $t = (struct task_struct *)curtask; }\n"),
-            "stdin:1:18-37: error: casts to struct types are not supported\n"
-            "kprobe:f { $t = (struct task_struct *)curtask; }\n"
-            "                 ^~~~~~~~~~~~~~~~~~~~\n"
-            "hint: only integer casts such as (uint32) are supported\n");
+TEST(ParserDiagnostics, StructCastByValueIsRejected) {
+  EXPECT_EQ(diagnose("kprobe:f { $t = (struct task_struct)curtask; }\n"),
+            "stdin:1:18-35: error: cannot cast to struct task_struct by value\n"
+            "kprobe:f { $t = (struct task_struct)curtask; }\n"
+            "                 ^~~~~~~~~~~~~~~~~~\n"
+            "hint: cast to a pointer instead: (struct task_struct *)\n");
+}
+
+TEST(ParserDiagnostics, UnknownCastTypeIsRejected) {
+  std::string d = diagnose("kprobe:f { $t = (enum foo *)arg0; }\n");
+  EXPECT_EQ(d.substr(0, d.find('\n')),
+            "stdin:1:18-27: error: unknown type 'enum foo'");
 }
 
 TEST(ParserDiagnostics, PositionalZero) {

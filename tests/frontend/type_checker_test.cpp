@@ -1,5 +1,6 @@
 // Semantic passes: inferred types and golden diagnostics (exact text,
 // including the underline), one test per error kind.
+#include "btf_types.h"
 #include "frontend/parser.h"
 #include "passes/semantic.h"
 
@@ -548,6 +549,176 @@ TEST(LanguageDiagnostics, HistogramInArrayMap) {
   EXPECT_EQ(d.substr(0, d.find('\n')),
             "test.ht:1:1-24: error: map @a holds hist(), which an array map "
             "cannot store");
+}
+
+// ------------------------------------------------ kernel structs (BTF)
+
+class KernelStructs : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!std::filesystem::exists("/sys/kernel/btf/vmlinux"))
+      GTEST_SKIP() << "the kernel has no BTF";
+  }
+  // The first line of the diagnostics of `text`.
+  static std::string first_error(const std::string &text) {
+    std::string d = check(text).diagnostics;
+    return d.substr(0, d.find('\n'));
+  }
+};
+
+TEST_F(KernelStructs, CastGivesATypedPointerAndMembersTheirTypes) {
+  auto c = check("kprobe:tcp_connect { $sk = (struct sock *)arg0; "
+                 "$f = $sk->__sk_common.skc_family; "
+                 "@[$sk->__sk_common.skc_num] = count(); "
+                 "@d = $sk->__sk_common.skc_daddr; }");
+  ASSERT_EQ(c.diagnostics, "");
+  const auto &vars = c.semantic.probes[0].variables;
+  EXPECT_EQ(vars.at("$sk").name(), "uint64"); // a pointer is a u64
+  EXPECT_EQ(vars.at("$f").name(), "uint64");  // unsigned short, widened
+  EXPECT_EQ(c.semantic.find_map("@")->key.name(), "uint32"); // a narrow key
+  EXPECT_EQ(c.semantic.find_map("@d")->value.name(), "uint64");
+}
+
+TEST_F(KernelStructs, MemberReadsCarryOffsetSizeAndKernelType) {
+  auto program =
+      check("kprobe:f { @ = ((struct task_struct *)arg0)->real_parent->pid; }")
+          .program;
+  auto &assign = *program->probes[0].body[0]->as<ast::AssignMap>();
+  auto &pid = *assign.value->as<ast::Field>();
+  EXPECT_TRUE(pid.read.active);
+  EXPECT_EQ(pid.read.size, 4u); // pid_t
+  EXPECT_EQ(pid.type.name(), "int32");
+  auto &parent = *pid.object->as<ast::Field>();
+  EXPECT_EQ(parent.read.size, 8u); // a pointer member
+  EXPECT_GT(parent.read.offset, 0u);
+  EXPECT_EQ(parent.ktype.pointers, 1u);
+  EXPECT_EQ(parent.ktype, pid.object->as<ast::Field>()->object->ktype);
+}
+
+TEST_F(KernelStructs, CurtaskIsATaskStructPointer) {
+  auto c = check("tracepoint:sched:sched_switch { @[curtask->comm] = count(); "
+                 "@p = curtask->pid; @c = curtask; }");
+  ASSERT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.semantic.find_map("@")->key, Type::string(16)); // like comm
+  EXPECT_EQ(c.semantic.find_map("@p")->value.name(), "int64");
+  EXPECT_EQ(c.semantic.find_map("@c")->value.name(), "uint64");
+}
+
+TEST_F(KernelStructs, BitfieldsAndArrayElements) {
+  auto program =
+      check("kprobe:f { $sk = (struct sock *)arg0; @a = $sk->sk_no_check_tx; "
+            "@b = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8[3]; }")
+          .program;
+  ASSERT_NE(program, nullptr);
+  auto &bit = *program->probes[0]
+                   .body[1]
+                   ->as<ast::AssignMap>()
+                   ->value->as<ast::Field>();
+  EXPECT_EQ(bit.read.bit_size, 1u);
+  EXPECT_LE(bit.read.size, 8u);
+  auto &element = *program->probes[0]
+                       .body[2]
+                       ->as<ast::AssignMap>()
+                       ->value->as<ast::Index>();
+  EXPECT_TRUE(element.read.active);
+  EXPECT_EQ(element.read.offset, 3u); // from the array's address
+  EXPECT_EQ(element.read.size, 1u);
+}
+
+TEST_F(KernelStructs, UnknownStructSuggestsAName) {
+  EXPECT_EQ(check("kprobe:f { @ = ((struct sok *)arg0)->x; }").diagnostics,
+            "test.ht:1:17-34: error: unknown struct 'sok'\n"
+            "kprobe:f { @ = ((struct sok *)arg0)->x; }\n"
+            "                ^~~~~~~~~~~~~~~~~~\n"
+            "hint: the kernel's BTF has no struct of that name\n"
+            "hint: did you mean 'struct sock'?\n");
+}
+
+TEST_F(KernelStructs, UnknownMemberSuggestsAName) {
+  EXPECT_EQ(
+      check("kprobe:f { @ = ((struct sock *)arg0)->sk_prtocol; }").diagnostics,
+      "test.ht:1:39-48: error: struct sock has no member 'sk_prtocol'\n"
+      "kprobe:f { @ = ((struct sock *)arg0)->sk_prtocol; }\n"
+      "                                      ^~~~~~~~~~\n"
+      "hint: did you mean 'sk_protocol'?\n");
+}
+
+TEST_F(KernelStructs, ArrowAndDotMustMatchThePointer) {
+  EXPECT_EQ(first_error("kprobe:f { @ = arg0->pid; }"),
+            "test.ht:1:16-24: error: '->' needs a pointer to a kernel struct, "
+            "not uint64");
+  EXPECT_EQ(first_error("kprobe:f { @ = curtask.pid; }"),
+            "test.ht:1:16-26: error: '.' needs a struct, but this is a pointer "
+            "(struct task_struct *)");
+  EXPECT_EQ(
+      first_error("kprobe:f { @ = curtask->se->load; }"),
+      "test.ht:1:16-32: error: '->' needs a pointer, but this is a struct "
+      "sched_entity");
+}
+
+TEST_F(KernelStructs, StructValuesCannotBeStoredAndArraysNeedConstantIndexes) {
+  EXPECT_EQ(first_error("kprobe:f { $s = curtask->se; }"),
+            "test.ht:1:17-27: error: struct sched_entity is a struct and "
+            "cannot be used as a value");
+  EXPECT_EQ(check("kprobe:f { @[curtask->comm, curtask->se] = count(); }")
+                .diagnostics,
+            "test.ht:1:29-39: error: struct sched_entity is a struct and "
+            "cannot be used as a value\n"
+            "kprobe:f { @[curtask->comm, curtask->se] = count(); }\n"
+            "                            ^~~~~~~~~~~\n"
+            "hint: read one of its members with '.'\n");
+  EXPECT_EQ(first_error("kprobe:f { @ = curtask->comm[2]; }"),
+            "test.ht:1:16-31: error: cannot index a value of type string[16] "
+            "with []");
+  EXPECT_EQ(
+      first_error("kprobe:f { $sk = (struct sock *)arg0; "
+                  "@ = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8[pid]; }"),
+      "test.ht:1:88-90: error: the index of a kernel array must be a "
+      "constant");
+  EXPECT_EQ(
+      first_error("kprobe:f { $sk = (struct sock *)arg0; "
+                  "@ = $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8[16]; }"),
+      "test.ht:1:88-89: error: index 16 is out of bounds for __u8[16]");
+}
+
+TEST_F(KernelStructs, NtopReadsFourAndSixteenByteArrays) {
+  auto c = check("kprobe:f { $sk = (struct sock *)arg0; "
+                 "printf(\"%s %s\\n\", ntop($sk->__sk_common.skc_daddr), "
+                 "ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8)); }");
+  EXPECT_EQ(c.diagnostics, "");
+}
+
+TEST_F(KernelStructs, PointerArithmeticStepsByThePointeeSize) {
+  auto program =
+      check("kprobe:f { @ = ((struct task_struct *)arg0 + 2)->pid; }").program;
+  ASSERT_NE(program, nullptr);
+  auto &pid = *program->probes[0]
+                   .body[0]
+                   ->as<ast::AssignMap>()
+                   ->value->as<ast::Field>();
+  auto &sum = *pid.object->as<ast::Binary>();
+  EXPECT_TRUE(sum.pointer_scaled);
+  auto &offset = *sum.rhs->as<ast::Binary>(); // 2 * sizeof(task_struct)
+  EXPECT_EQ(offset.op, ast::BinaryOp::Mul);
+  EXPECT_EQ(offset.rhs->as<ast::IntegerLit>()->value,
+            btf::Btf::vmlinux()->size_of(
+                btf::Btf::vmlinux()->find_struct("task_struct")));
+}
+
+TEST_F(KernelStructs, EnumConstantsAndTracepointStructPointers) {
+  auto c = check("tracepoint:syscalls:sys_enter_clock_nanosleep "
+                 "/TCP_CLOSE == 7/ { @[args->rqtp->tv_sec] = count(); }");
+  ASSERT_EQ(c.diagnostics, "");
+  auto &probe = c.program->probes[0];
+  EXPECT_EQ(
+      *probe.predicate->as<ast::Binary>()->lhs->as<ast::Builtin>()->kernel_enum,
+      7);
+  auto &key =
+      *probe.body[0]->as<ast::AssignMap>()->map->keys[0]->as<ast::Field>();
+  EXPECT_TRUE(key.read.any_space); // a user or kernel pointer
+  EXPECT_EQ(key.type.name(), "int64");
+  EXPECT_EQ(first_error("BEGIN { @ = TCP_FIN_WAIT; }"),
+            "test.ht:1:13-24: error: unknown builtin 'TCP_FIN_WAIT'");
 }
 
 } // namespace

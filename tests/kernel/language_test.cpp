@@ -419,5 +419,25 @@ TEST_F(LanguageKernel, UprobeFuncUsymAndUserStacks) {
       << done.out;
 }
 
+// ------------------------------------------------- differential test fixes
+
+// print(@m[key]) prints the value, not the whole map (bpftrace 0.17 rejects
+// the form; newer bpftrace prints the value). The expected text is bpftrace
+// 0.17's print() of the same values (print(7), print((1, "x")), print(6)
+// where the program has print(@m[3])).
+TEST_F(LanguageKernel, PrintOfAMapKeyPrintsTheValue) {
+  // BEGIN with constant entries and records only, then a real program.
+  Finished done =
+      run_hvt({"-e", "BEGIN { @m[2] = 7; @t[1] = (1, \"x\"); print(@m[2]); "
+                     "print(@t[1]); exit(); }"});
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out,
+            "Attaching 1 probe...\n7\n(1, x)\n\n\n@m[2]: 7\n@t[1]: (1, x)\n");
+  done = run_hvt({"-e", "BEGIN { $i = 3; @m[$i] = $i * 2; print(@m[3]); "
+                        "print(@m); exit(); }"});
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out, "Attaching 1 probe...\n6\n@m[3]: 6\n\n\n@m[3]: 6\n");
+}
+
 } // namespace
 } // namespace hvt::test

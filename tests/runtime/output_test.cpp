@@ -419,6 +419,30 @@ TEST(FormatMap, EmptyAndZeroedMaps) {
   EXPECT_EQ(format_map(l, buckets(i64(1), {{2, 0}})), "@h[1]: \n\n");
 }
 
+TEST(FormatMap, KeylessCountPrintsZeroWhenEmpty) {
+  // bpftrace 0.17 keeps a key-less count() in a per-CPU array, so it prints
+  // 0 when never counted, cleared or deleted:
+  //   BEGIN { @c = count(); clear(@c); @d = count(); delete(@d); exit(); }
+  //   BEGIN { exit(); } interval:s:100 { @c = count(); }
+  EXPECT_EQ(format_map(map_desc("@c", AggKind::Count), {}), "@c: 0\n");
+  EXPECT_EQ(format_map(map_desc("@c", AggKind::Count), {}, {1, 10}), "@c: 0\n");
+  // Keyed count() maps and key-less sum() are hashes: empty, a blank line.
+  //   BEGIN { @k[1] = count(); clear(@k); @s = sum(1); clear(@s); exit(); }
+  EXPECT_EQ(format_map(map_desc("@k", AggKind::Count, Type::int64()), {}),
+            "\n");
+  EXPECT_EQ(format_map(map_desc("@s", AggKind::Sum), {}), "\n");
+}
+
+TEST(JsonOutput, KeylessCountPrintsZeroWhenEmpty) {
+  // bpftrace -f json -e 'BEGIN { @c = count(); clear(@c); print(@c);
+  //   @k[1] = count(); clear(@k); print(@k); exit(); }'
+  std::ostringstream out;
+  auto json = make_output(OutputFormat::Json, out);
+  json->map(map_desc("@c", AggKind::Count), {}, {});
+  json->map(map_desc("@k", AggKind::Count, Type::int64()), {}, {});
+  EXPECT_EQ(out.str(), "{\"type\": \"map\", \"data\": {\"@c\": 0}}\n");
+}
+
 TEST(FormatMap, TopAndDiv) {
   // @x[1]=1; @x[2]=2; @x[3]=3; print(@x, 2); print(@x, 0, 2);
   MapDesc m = map_desc("@x", AggKind::None, Type::int64());
