@@ -204,64 +204,21 @@ private:
   }
 
   static bool written_maps(const ast::Expr &e, std::set<std::string> &out) {
-    switch (e.kind) {
-    case ast::ExprKind::Integer:
-    case ast::ExprKind::String:
-    case ast::ExprKind::Builtin:
-    case ast::ExprKind::Positional:
-    case ast::ExprKind::Variable:
-      return true;
-    case ast::ExprKind::Map: {
-      for (const auto &key : e.as<ast::Map>()->keys)
-        if (!written_maps(*key, out))
-          return false;
-      return true;
-    }
-    case ast::ExprKind::Call: {
-      auto &c = *e.as<ast::Call>();
-      for (const auto &arg : c.args) {
-        if (auto *map = arg->as<ast::Map>(); map && !reads_only(c.name))
+    if (const auto *c = e.as<ast::Call>(); c && !reads_only(c->name))
+      for (const auto &arg : c->args)
+        if (const auto *map = arg->as<ast::Map>())
           out.insert(map->name);
-        if (!written_maps(*arg, out))
-          return false;
-      }
-      return true;
-    }
-    case ast::ExprKind::Binary: {
-      auto &b = *e.as<ast::Binary>();
-      return written_maps(*b.lhs, out) && written_maps(*b.rhs, out);
-    }
-    case ast::ExprKind::Unary: {
-      auto &u = *e.as<ast::Unary>();
-      if (auto *map = u.operand->as<ast::Map>();
-          map && u.op != ast::UnaryOp::Neg &&
-          u.op != ast::UnaryOp::LogicalNot && u.op != ast::UnaryOp::BitNot &&
-          u.op != ast::UnaryOp::Deref)
+    if (const auto *u = e.as<ast::Unary>())
+      if (const auto *map = u->operand->as<ast::Map>();
+          map && u->op != ast::UnaryOp::Neg &&
+          u->op != ast::UnaryOp::LogicalNot && u->op != ast::UnaryOp::BitNot &&
+          u->op != ast::UnaryOp::Deref)
         out.insert(map->name); // ++ and --
-      return written_maps(*u.operand, out);
-    }
-    case ast::ExprKind::Ternary: {
-      auto &t = *e.as<ast::Ternary>();
-      return written_maps(*t.cond, out) && written_maps(*t.then_expr, out) &&
-             written_maps(*t.else_expr, out);
-    }
-    case ast::ExprKind::Field:
-      return written_maps(*e.as<ast::Field>()->object, out);
-    case ast::ExprKind::TupleIndex:
-      return written_maps(*e.as<ast::TupleIndex>()->object, out);
-    case ast::ExprKind::Index: {
-      auto &i = *e.as<ast::Index>();
-      return written_maps(*i.object, out) && written_maps(*i.index, out);
-    }
-    case ast::ExprKind::Cast:
-      return written_maps(*e.as<ast::Cast>()->operand, out);
-    case ast::ExprKind::Tuple:
-      for (const auto &element : e.as<ast::TupleExpr>()->elements)
-        if (!written_maps(*element, out))
-          return false;
-      return true;
-    }
-    return false;
+    bool known = true;
+    ast::for_each_child(e, [&](const ast::ExprPtr &child) {
+      known = known && written_maps(*child, out);
+    });
+    return known;
   }
 
   // Appends the identity of `e` to `id`; false when `e` may change while

@@ -340,4 +340,57 @@ struct Program : Node {
 // for `--dump-ast` and tests.
 std::string dump_ast(const Program &program);
 
+// Calls `visit` on each direct sub-expression of `e`, in source order: with
+// an ExprPtr& for a mutable `e` (the visitor may replace it), a const
+// ExprPtr& for a const one. Passes that only need to look inside every
+// expression kind the same way use it instead of a switch of their own.
+template <typename E, typename Visit> void for_each_child(E &e, Visit &&visit) {
+  auto each = [&](auto &list) {
+    for (auto &child : list)
+      visit(child);
+  };
+  switch (e.kind) {
+  case ExprKind::Map:
+    each(e.template as<Map>()->keys);
+    break;
+  case ExprKind::Call:
+    each(e.template as<Call>()->args);
+    break;
+  case ExprKind::Binary:
+    visit(e.template as<Binary>()->lhs);
+    visit(e.template as<Binary>()->rhs);
+    break;
+  case ExprKind::Unary:
+    visit(e.template as<Unary>()->operand);
+    break;
+  case ExprKind::Ternary:
+    visit(e.template as<Ternary>()->cond);
+    visit(e.template as<Ternary>()->then_expr);
+    visit(e.template as<Ternary>()->else_expr);
+    break;
+  case ExprKind::Field:
+    visit(e.template as<Field>()->object);
+    break;
+  case ExprKind::TupleIndex:
+    visit(e.template as<TupleIndex>()->object);
+    break;
+  case ExprKind::Index:
+    visit(e.template as<Index>()->object);
+    visit(e.template as<Index>()->index);
+    break;
+  case ExprKind::Cast:
+    visit(e.template as<Cast>()->operand);
+    break;
+  case ExprKind::Tuple:
+    each(e.template as<TupleExpr>()->elements);
+    break;
+  case ExprKind::Integer:
+  case ExprKind::String:
+  case ExprKind::Builtin:
+  case ExprKind::Positional:
+  case ExprKind::Variable:
+    break;
+  }
+}
+
 } // namespace hvt::ast

@@ -137,59 +137,12 @@ void scan(const ast::StmtList &list, Mentions &m) {
 }
 
 void scan(const ast::Expr &e, Mentions &m) {
-  switch (e.kind) {
-  case ast::ExprKind::Integer:
-  case ast::ExprKind::String:
-  case ast::ExprKind::Builtin:
-  case ast::ExprKind::Positional:
-  case ast::ExprKind::Variable:
-    return;
-  case ast::ExprKind::Map: {
-    auto &map = *e.as<ast::Map>();
-    m.maps.insert(map.name);
-    for (const auto &key : map.keys)
-      scan(*key, m);
-    return;
-  }
-  case ast::ExprKind::Call:
-    for (const auto &arg : e.as<ast::Call>()->args)
-      scan(*arg, m);
-    // exit() ends the probe, as in bpftrace.
-    m.returns = m.returns || e.as<ast::Call>()->name == "exit";
-    return;
-  case ast::ExprKind::Binary:
-    scan(*e.as<ast::Binary>()->lhs, m);
-    scan(*e.as<ast::Binary>()->rhs, m);
-    return;
-  case ast::ExprKind::Unary:
-    scan(*e.as<ast::Unary>()->operand, m);
-    return;
-  case ast::ExprKind::Ternary: {
-    auto &t = *e.as<ast::Ternary>();
-    scan(*t.cond, m);
-    scan(*t.then_expr, m);
-    scan(*t.else_expr, m);
-    return;
-  }
-  case ast::ExprKind::Field:
-    scan(*e.as<ast::Field>()->object, m);
-    return;
-  case ast::ExprKind::TupleIndex:
-    scan(*e.as<ast::TupleIndex>()->object, m);
-    return;
-  case ast::ExprKind::Index:
-    scan(*e.as<ast::Index>()->object, m);
-    scan(*e.as<ast::Index>()->index, m);
-    return;
-  case ast::ExprKind::Cast:
-    scan(*e.as<ast::Cast>()->operand, m);
-    return;
-  case ast::ExprKind::Tuple:
-    for (const auto &element : e.as<ast::TupleExpr>()->elements)
-      scan(*element, m);
-    return;
-  }
-  m.returns = true;
+  if (const auto *map = e.as<ast::Map>())
+    m.maps.insert(map->name);
+  // exit() ends the probe, as in bpftrace.
+  if (const auto *call = e.as<ast::Call>())
+    m.returns = m.returns || call->name == "exit";
+  ast::for_each_child(e, [&](const ast::ExprPtr &child) { scan(*child, m); });
 }
 
 // The one probe whose only attach point is the program's only BEGIN, or

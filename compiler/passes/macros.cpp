@@ -10,57 +10,6 @@ namespace {
 
 using ExprVisitor = std::function<void(ast::ExprPtr &)>;
 
-// Calls `visit` on each direct sub-expression of `e`.
-void for_each_child(ast::Expr &e, const ExprVisitor &visit) {
-  switch (e.kind) {
-  case ast::ExprKind::Map:
-    for (auto &key : e.as<ast::Map>()->keys)
-      visit(key);
-    break;
-  case ast::ExprKind::Call:
-    for (auto &arg : e.as<ast::Call>()->args)
-      visit(arg);
-    break;
-  case ast::ExprKind::Binary:
-    visit(e.as<ast::Binary>()->lhs);
-    visit(e.as<ast::Binary>()->rhs);
-    break;
-  case ast::ExprKind::Unary:
-    visit(e.as<ast::Unary>()->operand);
-    break;
-  case ast::ExprKind::Ternary: {
-    auto *t = e.as<ast::Ternary>();
-    visit(t->cond);
-    visit(t->then_expr);
-    visit(t->else_expr);
-    break;
-  }
-  case ast::ExprKind::Field:
-    visit(e.as<ast::Field>()->object);
-    break;
-  case ast::ExprKind::TupleIndex:
-    visit(e.as<ast::TupleIndex>()->object);
-    break;
-  case ast::ExprKind::Index:
-    visit(e.as<ast::Index>()->object);
-    visit(e.as<ast::Index>()->index);
-    break;
-  case ast::ExprKind::Cast:
-    visit(e.as<ast::Cast>()->operand);
-    break;
-  case ast::ExprKind::Tuple:
-    for (auto &element : e.as<ast::TupleExpr>()->elements)
-      visit(element);
-    break;
-  case ast::ExprKind::Integer:
-  case ast::ExprKind::String:
-  case ast::ExprKind::Builtin:
-  case ast::ExprKind::Positional:
-  case ast::ExprKind::Variable:
-    break;
-  }
-}
-
 // Calls `visit` on each expression directly in `stmts` (not nested ones).
 void for_each_expr(ast::StmtList &stmts, const ExprVisitor &visit) {
   for (auto &stmt : stmts) {
