@@ -217,7 +217,7 @@ std::string timestamp_text(const Type &type, const uint8_t *data) {
 // symbolic(): the kernel's name for the number, from the table the value
 // carries in its top byte (runtime/symbols.h); the number if none applies.
 std::string symbolic_text(const Type &type, const uint8_t *data) {
-  uint64_t encoded = load_u64(data);
+  uint64_t encoded = type.symbolic_word(load_u64(data));
   if (!type.symbols)
     return std::to_string(encoded & kSymbolValueMask);
   return type.symbols->render(encoded);
@@ -720,7 +720,8 @@ bool key_less(const Type &key_type, const std::vector<uint8_t> &a,
     const uint8_t *pa = a.data() + offset, *pb = b.data() + offset;
     if (type.kind == TypeKind::Symbolic) {
       // By table, then by number: a table's names list in its order.
-      uint64_t va = load_u64(pa), vb = load_u64(pb);
+      uint64_t va = type.symbolic_word(load_u64(pa));
+      uint64_t vb = type.symbolic_word(load_u64(pb));
       if (va != vb)
         return va < vb;
     } else if (type.is_integer()) {

@@ -14,11 +14,11 @@ namespace hvt {
 static_assert(sizeof(ProbeDesc) == 216, "serialize the new ProbeDesc field");
 static_assert(sizeof(SkippedAttachPoint) == 112,
               "serialize the new SkippedAttachPoint field");
-static_assert(sizeof(MapDesc) == 320, "serialize the new MapDesc field");
-static_assert(sizeof(PrintfDesc) == 136, "serialize the new PrintfDesc field");
+static_assert(sizeof(MapDesc) == 352, "serialize the new MapDesc field");
+static_assert(sizeof(PrintfDesc) == 152, "serialize the new PrintfDesc field");
 static_assert(sizeof(StackMapDesc) == 40,
               "serialize the new StackMapDesc field");
-static_assert(sizeof(Type) == 80, "serialize the new Type field");
+static_assert(sizeof(Type) == 96, "serialize the new Type field");
 static_assert(sizeof(SymbolTable) == 96, "serialize the new SymbolTable field");
 static_assert(sizeof(CompiledProgram) == 312,
               "serialize the new CompiledProgram field");
@@ -74,6 +74,10 @@ json type_json(const Type &t) {
     j["fields"] = std::move(fields);
     j["offsets"] = t.offsets;
   }
+  if (t.symbol_table) {
+    j["symbol_table"] = t.symbol_table;
+    j["symbol_mask"] = t.symbol_mask;
+  }
   return j;
 }
 
@@ -98,6 +102,12 @@ Type type_from(const json &j,
     if (!symbols)
       throw Invalid{"symbolic value without symbol tables"};
     t.symbols = symbols;
+    if (j.contains("symbol_table")) {
+      t.symbol_table = j.at("symbol_table").get<uint32_t>();
+      t.symbol_mask = j.at("symbol_mask").get<uint64_t>();
+      if (t.symbol_table == 0 || t.symbol_table > symbols->tables.size())
+        throw Invalid{"symbolic value of an unknown table"};
+    }
   }
   return t;
 }

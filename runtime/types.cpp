@@ -1,5 +1,7 @@
 #include "types.h"
 
+#include "symbols.h"
+
 namespace hvt {
 
 Type Type::integer(uint32_t bytes, bool is_signed) {
@@ -24,10 +26,20 @@ Type Type::of_kind(TypeKind kind, uint32_t size) {
   return t;
 }
 
-Type Type::symbolic(std::shared_ptr<const SymbolTables> symbols) {
+Type Type::symbolic(std::shared_ptr<const SymbolTables> symbols, uint32_t table,
+                    uint64_t mask) {
   Type t = of_kind(TypeKind::Symbolic, 8);
   t.symbols = std::move(symbols);
+  t.symbol_table = table;
+  t.symbol_mask = table ? mask : 0;
   return t;
+}
+
+uint64_t Type::symbolic_word(uint64_t stored) const {
+  if (!symbol_table)
+    return stored;
+  return (uint64_t{symbol_table} << kSymbolTableShift) |
+         (stored & symbol_mask & kSymbolValueMask);
 }
 
 uint32_t Type::alignment() const {
@@ -94,7 +106,8 @@ std::string Type::name() const {
 
 bool Type::operator==(const Type &other) const {
   return kind == other.kind && size == other.size &&
-         is_signed == other.is_signed && fields == other.fields;
+         is_signed == other.is_signed && fields == other.fields &&
+         symbol_table == other.symbol_table && symbol_mask == other.symbol_mask;
 }
 
 } // namespace hvt

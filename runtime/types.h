@@ -54,6 +54,12 @@ struct Type {
   // Symbolic only: the program's name tables (shared by every symbolic value
   // of one program, so values from different probes can share a map).
   std::shared_ptr<const SymbolTables> symbols;
+  // Symbolic only. 0: the value is an encoded word (symbols.h). Otherwise
+  // the value is the field as the record holds it, named by table
+  // `symbol_table` (1 + index) after ANDing with `symbol_mask`: one table
+  // names every value, so BPF stores no table id.
+  uint32_t symbol_table = 0;
+  uint64_t symbol_mask = 0;
 
   static Type none() { return {}; }
   static Type integer(uint32_t bytes, bool is_signed);
@@ -64,7 +70,11 @@ struct Type {
   static Type string(uint32_t bytes);
   static Type tuple(std::vector<Type> fields);
   static Type of_kind(TypeKind kind, uint32_t size);
-  static Type symbolic(std::shared_ptr<const SymbolTables> symbols);
+  static Type symbolic(std::shared_ptr<const SymbolTables> symbols,
+                       uint32_t table = 0, uint64_t mask = 0);
+  // A Symbolic value as the encoded word symbols.h describes, whichever
+  // form this type stores.
+  uint64_t symbolic_word(uint64_t stored) const;
 
   bool is_none() const { return kind == TypeKind::None; }
   bool is_integer() const { return kind == TypeKind::Integer; }

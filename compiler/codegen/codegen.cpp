@@ -508,6 +508,11 @@ private:
     if (value->getType()->isPointerTy())
       value = b_.CreateLoad(b_.getIntNTy(std::max<uint32_t>(from.size, 1) * 8),
                             value);
+    if (from.kind == TypeKind::Symbolic && from.symbol_table &&
+        !to.symbol_table)
+      value = b_.CreateOr( // the encoded word symbols.h describes
+          b_.CreateAnd(value, from.symbol_mask & kSymbolValueMask),
+          uint64_t{from.symbol_table} << kSymbolTableShift);
     llvm::Type *int_type = b_.getIntNTy(std::max<uint32_t>(to.size, 1) * 8);
     b_.CreateStore(b_.CreateIntCast(value, int_type, from.is_signed), dst);
   }
@@ -1823,6 +1828,8 @@ private:
     const printfmt::SymbolicSpec *spec =
         semantic_.symbolic->find(point_->desc.target, field);
     out_.symbol_tables = semantic_.symbolic->tables();
+    if (c.type.symbol_table)
+      return gen_record_expr(*spec->stored_field); // user space names it
     return gen_symbolic_node(*spec->root);
   }
 

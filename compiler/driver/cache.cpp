@@ -332,13 +332,15 @@ std::string CompileCache::key(const SourceFile &source,
   add_field(hash, std::to_string(static_cast<int>(s.stack_mode)));
   add_field(hash, std::to_string(s.read_environment));
   add_field(hash, std::to_string(options.codegen.optimize));
-  // The environment the compiler reads: bpftrace's settings and where the
-  // shipped tracepoint formats are.
+  // The environment the compiler reads: bpftrace's settings, where the
+  // shipped tracepoint formats are, and the forced kvm vendor
+  // (passes/host_fields.h).
   std::vector<std::string> env;
   for (char **e = environ; e && *e; ++e) {
     std::string_view var(*e);
     if ((s.read_environment && var.rfind("BPFTRACE_", 0) == 0) ||
-        var.rfind("HVT_FORMATS_DIR=", 0) == 0)
+        var.rfind("HVT_FORMATS_DIR=", 0) == 0 ||
+        var.rfind("HVT_KVM_ISA=", 0) == 0)
       env.emplace_back(var);
   }
   std::sort(env.begin(), env.end());

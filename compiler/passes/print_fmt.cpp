@@ -774,16 +774,101 @@ bool is_terminator(const Node &entry) {
   return value && value->op == Op::Const && value->constant == 0;
 }
 
+// Whether every field `e` reads is in `fixed`.
+bool reads_only(const Expr &e, const std::map<std::string, uint64_t> &fixed) {
+  if (e.op == Op::Field)
+    return fixed.count(e.field) != 0;
+  for (const auto &operand : e.operands)
+    if (!reads_only(*operand, fixed))
+      return false;
+  return true;
+}
+
+// `e` evaluated on a record holding only the fixed fields' values.
+uint64_t evaluate_fixed(const Expr &e, const TracepointFormat &format) {
+  std::vector<uint8_t> record;
+  for (const auto &[name, value] : format.fixed_fields) {
+    const TracepointField *f = format.find(name);
+    if (!f || f->size > 8)
+      continue;
+    if (record.size() < f->offset + f->size)
+      record.resize(f->offset + f->size);
+    for (uint32_t i = 0; i < f->size; ++i)
+      record[f->offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+  return evaluate(e, record.data(), record.size());
+}
+
+// A conversion from `from` to `to` that keeps every value.
+bool keeps_values(CType from, CType to) {
+  return to.bits >= from.bits && (from.is_signed == to.is_signed ||
+                                  (!from.is_signed && to.bits > from.bits));
+}
+
+// The Field node of `field` when `e` is that field's value (through
+// conversions that keep every value).
+ExprPtr as_field(const ExprPtr &e, const std::string &field) {
+  if (e->op == Op::Field)
+    return e->field == field ? e : nullptr;
+  if (e->op == Op::Convert && e->operands.size() == 1 &&
+      keeps_values(e->operands[0]->type, e->type))
+    return as_field(e->operands[0], field);
+  return nullptr;
+}
+
+// A constant, after its conversions.
+std::optional<uint64_t> as_constant(const Expr &e) {
+  if (e.op == Op::Const)
+    return e.constant;
+  if (e.op == Op::Convert && e.operands.size() == 1)
+    if (auto inner = as_constant(*e.operands[0]))
+      return normalize(*inner, e.type);
+  return std::nullopt;
+}
+
+// When one table names `field`'s own value, or that value ANDed with a
+// non-negative 31-bit constant (VMX's `exit_reason & 0xffff`): BPF can
+// store the field as read and leave the mask to user space.
+void find_stored_field(SymbolicSpec &spec) {
+  const SymbolicNode &leaf = *spec.root;
+  if (leaf.condition)
+    return;
+  if (ExprPtr f = as_field(leaf.value, spec.field)) {
+    spec.stored_field = f;
+    spec.stored_mask = ~uint64_t{0};
+    return;
+  }
+  const Expr &e = *leaf.value;
+  if (e.op != Op::BitAnd || e.operands.size() != 2)
+    return;
+  for (int side = 0; side < 2; ++side) {
+    ExprPtr f = as_field(e.operands[side], spec.field);
+    auto mask = as_constant(*e.operands[1 - side]);
+    if (f && mask && *mask < (uint64_t{1} << 31)) {
+      spec.stored_field = f;
+      spec.stored_mask = *mask;
+      return;
+    }
+  }
+}
+
 class SpecBuilder {
 public:
   SpecBuilder(const TracepointFormat &format, const std::string &field,
               SymbolicSpec &spec)
-      : field_(field), spec_(spec), lowering_(&format) {}
+      : format_(format), field_(field), spec_(spec), lowering_(&format) {}
 
   std::shared_ptr<SymbolicNode> build(const Node &n) {
     auto node = std::make_shared<SymbolicNode>();
     if (n.kind == NodeKind::Ternary) {
-      node->condition = lowering_.lower(*n.children[0]);
+      ExprPtr condition = lowering_.lower(*n.children[0]);
+      // A condition on fields this host fixes is decided here: BPF reads
+      // neither those fields nor the other branch's table.
+      if (!format_.fixed_fields.empty() &&
+          reads_only(*condition, format_.fixed_fields))
+        return build(evaluate_fixed(*condition, format_) ? *n.children[1]
+                                                         : *n.children[2]);
+      node->condition = condition;
       node->then_node = build(*n.children[1]);
       node->else_node = build(*n.children[2]);
       return node;
@@ -842,6 +927,7 @@ public:
   }
 
 private:
+  const TracepointFormat &format_;
   const std::string &field_;
   SymbolicSpec &spec_;
   Lowering lowering_;
@@ -1125,6 +1211,7 @@ std::optional<SymbolicSpec> find_symbolic(const TracepointFormat &format,
     spec.source = fmt->arg_texts[i];
     try {
       spec.root = SpecBuilder(format, field, spec).build(*arg);
+      find_stored_field(spec);
       return spec;
     } catch (const SyntaxError &e) {
       if (first_failure.empty())

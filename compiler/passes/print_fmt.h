@@ -188,13 +188,20 @@ struct SymbolicSpec {
   std::vector<std::string> skipped; // entries whose value hvt could not
                                     // compute (e.g. enum names the kernel did
                                     // not substitute); those print as numbers
+  // Set when `root` is one table naming the field's own value, or that
+  // value & stored_mask (all ones: no mask): BPF can then store the field as
+  // read, and user space applies the mask and the table (a symbolic Type's
+  // symbol_table and symbol_mask) instead of BPF encoding a word.
+  ExprPtr stored_field;
+  uint64_t stored_mask = 0;
 };
 
 // How `format`'s print format names `field`: the first argument of its print
 // format that names a value computed from REC->field with __print_symbolic
 // or __print_flags, possibly under conditions (?:) whose other branches may
 // be further tables or string literals. A string-literal branch names the
-// field's own value with that text.
+// field's own value with that text. Conditions on the format's fixed_fields
+// (passes/host_fields.h) are decided here: only the branch taken is kept.
 std::optional<SymbolicSpec> find_symbolic(const TracepointFormat &format,
                                           const std::string &field,
                                           const PrintFunctions &functions,

@@ -1,4 +1,5 @@
 #include "passes/tracepoint_format.h"
+#include "passes/host_fields.h"
 
 #include "tracefs.h"
 
@@ -217,7 +218,10 @@ load_tracepoint_format(const std::string &category, const std::string &name,
   static std::map<std::string, std::shared_ptr<const TracepointFormat>> cache;
   std::lock_guard<std::mutex> guard(lock);
   std::string key = category + ":" + name;
-  if (auto it = cache.find(key); it != cache.end())
+  // The fixed fields follow $HVT_KVM_ISA (passes/host_fields.h).
+  const char *forced_isa = getenv("HVT_KVM_ISA");
+  std::string cache_key = key + "/" + (forced_isa ? forced_isa : "");
+  if (auto it = cache.find(cache_key); it != cache.end())
     return it->second;
 
   bool ok = false;
@@ -251,8 +255,9 @@ load_tracepoint_format(const std::string &category, const std::string &name,
   }
   parsed->category = category;
   parsed->shipped = shipped;
+  parsed->fixed_fields = host_fixed_fields(*parsed);
   auto shared = std::make_shared<const TracepointFormat>(std::move(*parsed));
-  cache.emplace(key, shared);
+  cache.emplace(cache_key, shared);
   return shared;
 }
 

@@ -5,6 +5,7 @@
 
 #include "types.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct TracepointFormat {
   // kernel lacks the tracepoint: a program using it compiles and passes the
   // verifier (--dry-run), and attaching it fails.
   bool shipped = false;
+  // Fields every record on this host has the same value in
+  // (passes/host_fields.h), by name.
+  std::map<std::string, uint64_t> fixed_fields;
   const TracepointField *find(const std::string &field) const;
   std::vector<std::string> field_names() const;
 };

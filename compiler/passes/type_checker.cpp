@@ -133,6 +133,14 @@ bool unify(Type &slot, const Type &use) {
     slot = Type::tuple(std::move(fields));
     return true;
   }
+  // symbolic() values named by different tables (or masks) share a slot as
+  // encoded words; codegen's store_value() encodes the stored form.
+  if (slot.kind == TypeKind::Symbolic) {
+    if (slot.symbol_table != use.symbol_table ||
+        slot.symbol_mask != use.symbol_mask)
+      slot = Type::symbolic(slot.symbols);
+    return true;
+  }
   // Integers: first use decides the sign, as bpftrace does.
   return slot.kind != TypeKind::Integer || slot.size == use.size;
 }
@@ -1789,6 +1797,10 @@ private:
             "symbolic() needs an integer field, not " + t.name());
       return Type::none();
     }
+    // One table and mask for every attach point: the value is stored as the
+    // record holds it (printfmt::SymbolicSpec::stored_field).
+    std::optional<std::pair<uint32_t, uint64_t>> stored;
+    bool encoded = false;
     for (const auto &point : probe_->points) {
       if (!point.format) {
         error(c.args[0]->range, "symbolic() needs a tracepoint field, but " +
@@ -1809,6 +1821,11 @@ private:
                              spec->skipped[0] +
                              (spec->skipped.size() > 1 ? ", ..." : "") +
                              "); hvt prints those values as numbers");
+        std::pair<uint32_t, uint64_t> form{spec->root->table_id,
+                                           spec->stored_mask};
+        if (!spec->stored_field || (stored && *stored != form))
+          encoded = true;
+        stored = form;
         continue;
       }
       auto &d = error(c.args[0]->range, why);
@@ -1821,7 +1838,10 @@ private:
         d.hint("fields it names: " + list);
       return Type::none();
     }
-    return Type::symbolic(result_.symbolic->tables());
+    if (encoded || !stored)
+      return Type::symbolic(result_.symbolic->tables());
+    return Type::symbolic(result_.symbolic->tables(), stored->first,
+                          stored->second);
   }
 
   Type check_printf(ast::Call &c) { return check_format(c); }

@@ -296,6 +296,74 @@ TEST(Symbolic, KvmExitOnAmdUsesTheSvmTable) {
   EXPECT_EQ(namer.name(r.set("isa", 1)), "EPT_VIOLATION");
 }
 
+// -------------------------------------------- fields this host fixes
+
+// The word user space names when BPF stores the field as read (a symbolic
+// Type's symbol_table and symbol_mask), for a spec with a stored field.
+std::string name_of_stored(const Namer &namer, uint64_t stored) {
+  const SymbolicSpec &spec = namer.spec();
+  Type type = Type::symbolic(nullptr, spec.root->table_id, spec.stored_mask);
+  return namer.tables().render(type.symbolic_word(stored));
+}
+
+TEST(Symbolic, AnIsaThisHostFixesKeepsOnlyItsVendorsTable) {
+  auto format = test_format("kvm", "kvm_exit");
+  format.fixed_fields = {{"isa", 1}}; // kvm_intel
+  Namer vmx(format, "exit_reason");
+  EXPECT_EQ(vmx.spec().root->condition, nullptr); // nothing left for BPF
+  ASSERT_NE(vmx.spec().stored_field, nullptr);
+  EXPECT_EQ(vmx.spec().stored_field->field, "exit_reason");
+  EXPECT_EQ(vmx.spec().stored_mask, 0xffffu);
+  EXPECT_EQ(vmx.tables().tables.size(), 1u); // the SVM table is not kept
+  Record r(format);                          // isa stays 0: never read
+  EXPECT_EQ(vmx.name(r.set("exit_reason", 48)), "EPT_VIOLATION");
+  EXPECT_EQ(name_of_stored(vmx, 48), "EPT_VIOLATION");
+  EXPECT_EQ(name_of_stored(vmx, 0x80000000u | 33), "INVALID_STATE");
+
+  format.fixed_fields = {{"isa", 2}}; // kvm_amd
+  Namer svm(format, "exit_reason");
+  EXPECT_EQ(svm.spec().root->condition, nullptr);
+  ASSERT_NE(svm.spec().stored_field, nullptr);
+  EXPECT_EQ(svm.spec().stored_mask, ~uint64_t{0});
+  EXPECT_EQ(svm.name(r.set("exit_reason", 0x30)), "write_dr0");
+  EXPECT_EQ(name_of_stored(svm, 0x80000010u), "vmgexit_page_state_change");
+}
+
+TEST(Symbolic, WithoutAFixedIsaEachRecordChoosesTheTable) {
+  auto format = test_format("kvm", "kvm_exit");
+  format.fixed_fields = {{"vcpu_id", 0}}; // fixed, but not what it tests
+  Namer namer(format, "exit_reason");
+  EXPECT_NE(namer.spec().root->condition, nullptr);
+  EXPECT_EQ(namer.spec().stored_field, nullptr);
+  EXPECT_EQ(namer.tables().tables.size(), 2u);
+}
+
+// BPF stores the field as read only when user space can compute the named
+// value from it with a mask; anything else is computed in BPF.
+TEST(Symbolic, TheFieldIsStoredOnlyWhenAMaskRedoesTheValue) {
+  auto spec_of = [](const std::string &value_text) {
+    auto format = parse_tracepoint_format(
+        "name: masks\nformat:\n"
+        "\tfield:unsigned int x;\toffset:8;\tsize:4;\tsigned:0;\n\n"
+        "print fmt: \"%s\", __print_symbolic(" +
+        value_text + ", { 1, \"ONE\" })\n");
+    EXPECT_TRUE(format);
+    format->category = "test";
+    std::string error;
+    auto spec = find_symbolic(*format, "x", {}, error);
+    EXPECT_TRUE(spec) << error;
+    return spec ? *spec : SymbolicSpec{};
+  };
+  EXPECT_EQ(spec_of("REC->x").stored_mask, ~uint64_t{0});
+  EXPECT_EQ(spec_of("REC->x & 0xff").stored_mask, 0xffu);
+  EXPECT_EQ(spec_of("0x7fffffff & REC->x").stored_mask, 0x7fffffffu);
+  EXPECT_EQ(spec_of("(unsigned long)REC->x").stored_mask, ~uint64_t{0});
+  EXPECT_EQ(spec_of("REC->x + 1").stored_field, nullptr);
+  EXPECT_EQ(spec_of("REC->x & 0x80000000").stored_field, nullptr);
+  EXPECT_EQ(spec_of("(unsigned char)REC->x").stored_field, nullptr);
+  EXPECT_EQ(spec_of("(int)REC->x").stored_field, nullptr);
+}
+
 TEST(Symbolic, KvmExitValuesCarryTheirTable) {
   auto format = test_format("kvm", "kvm_exit");
   Namer namer(format, "exit_reason");

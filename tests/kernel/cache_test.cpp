@@ -296,6 +296,8 @@ TEST(CompileCacheEntry, RoundTripAndEveryCheck) {
   tables->tables.push_back(table);
   program.symbol_tables = tables;
   program.print_values.push_back(Type::symbolic(tables));
+  // Stored as the record holds it, named by table 1 after a mask.
+  program.print_values.push_back(Type::symbolic(tables, 1, 0xffff));
   std::vector<CacheDependency> deps = {{"/nonexistent/format", "absent"}};
 
   std::string bytes = encode_cache_entry("k1", "c1", program, deps);
@@ -309,6 +311,8 @@ TEST(CompileCacheEntry, RoundTripAndEveryCheck) {
   EXPECT_EQ(program_metadata_to_json(back), program_metadata_to_json(program));
   ASSERT_TRUE(back.symbol_tables);
   EXPECT_EQ(back.print_values[0].symbols, back.symbol_tables);
+  EXPECT_EQ(back.print_values[1], program.print_values[1]);
+  EXPECT_EQ(back.print_values[1].symbol_mask, 0xffffu);
   EXPECT_TRUE(dependency_current(deps[0]));
 
   EXPECT_FALSE(decode_cache_entry(bytes, "k2", "c1", back, back_deps, error));

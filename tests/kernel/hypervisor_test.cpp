@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include <map>
 #include <netinet/in.h>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -289,15 +291,25 @@ void softirq_workload(std::chrono::milliseconds duration) {
   close(tx);
 }
 
-TEST_F(Hypervisor, SymbolicNamesSoftirqsWithTheKernelsTable) {
-  HvtProcess hvt({"-e", "tracepoint:irq:softirq_entry { "
-                        "@[args.vec, symbolic(args.vec)] = count(); "
-                        "@by_name[symbolic(args.vec)] = count(); }"});
-  ASSERT_TRUE(hvt.wait_for_stdout("Attaching 1 probe...\n", 30s));
-  softirq_workload(1500ms);
+// Runs `program` until `duration` of softirq_workload() after attaching,
+// then stops it as Ctrl-C would.
+Finished run_during_softirqs(const std::string &program,
+                             std::chrono::milliseconds duration) {
+  HvtProcess hvt({"-e", program});
+  EXPECT_TRUE(hvt.wait_for_stdout("...\n", 30s));
+  softirq_workload(duration);
   hvt.signal(SIGINT);
-  Finished done = hvt.finish(20s);
+  return hvt.finish(20s);
+}
+
+TEST_F(Hypervisor, SymbolicNamesSoftirqsWithTheKernelsTable) {
+  Finished done =
+      run_during_softirqs("tracepoint:irq:softirq_entry { "
+                          "@[args.vec, symbolic(args.vec)] = count(); "
+                          "@by_name[symbolic(args.vec)] = count(); }",
+                          1500ms);
   ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out.rfind("Attaching 1 probe...\n", 0), 0u) << done.out;
   // The kernel's names for irq:softirq_entry's vec (include/linux/
   // interrupt.h, as this kernel's print format lists them).
   const char *kernel_names[] = {"HI",      "TIMER",    "NET_TX",  "NET_RX",
@@ -384,6 +396,30 @@ TEST_F(Hypervisor, SymbolicValuesSurviveVariablesMapsAndPrintf) {
   EXPECT_NE(done.out.find("\n\n\n@last: TIMER\n@tuple: (TIMER, 1)\n"),
             std::string::npos)
       << done.out;
+}
+
+// One map fed by two tables (softirq vectors, task states): its keys are
+// encoded words, and the softirq probe, whose values alone would be stored
+// as read, encodes its table when storing. Every key prints as a name.
+TEST_F(Hypervisor, SymbolicValuesOfTwoTablesShareAMap) {
+  Finished done = run_during_softirqs(
+      "tracepoint:irq:softirq_entry { @n[symbolic(args.vec)] = count(); } "
+      "tracepoint:sched:sched_switch { "
+      "@n[symbolic(args.prev_state)] = count(); }",
+      1000ms);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  std::regex row(R"(@n\[([^\]]+)\]: \d+\n)");
+  std::set<std::string> keys;
+  for (std::sregex_iterator it(done.out.begin(), done.out.end(), row), end;
+       it != end; ++it)
+    keys.insert((*it)[1]);
+  EXPECT_TRUE(keys.count("NET_RX")) << done.out; // the loopback traffic
+  EXPECT_TRUE(keys.count("S") || keys.count("R") || keys.count("D"))
+      << done.out; // a sleeping, preempted or waiting task switched out
+  for (const auto &key : keys)
+    EXPECT_FALSE(std::all_of(key.begin(), key.end(), ::isdigit))
+        << key << " printed as a number:\n"
+        << done.out;
 }
 
 TEST_F(Hypervisor, SymbolicMisuseIsExplained) {

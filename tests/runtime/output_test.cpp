@@ -325,6 +325,29 @@ TEST(FormatMap, MultiKey) {
             "@x[5, bb]: 1\n@x[-1, a]: 3\n");
 }
 
+// symbolic() keys in both forms of runtime/types.h: encoded words (table
+// id in the top byte) and fields as the record held them, with the table
+// and mask in the type. Both print the kernel's names.
+TEST(FormatMap, SymbolicKeysInBothForms) {
+  auto tables = std::make_shared<SymbolTables>();
+  SymbolTable reasons;
+  reasons.entries = {{12, "HLT"}, {30, "IO_INSTRUCTION"}};
+  tables->tables.push_back(reasons);
+  MapDesc encoded =
+      map_desc("@e", AggKind::Count, Type::symbolic(tables), Type::uint64());
+  EXPECT_EQ(format_map(encoded, {{u64((uint64_t{1} << 56) | 12), u64(2)},
+                                 {u64((uint64_t{1} << 56) | 30), u64(5)},
+                                 {u64(7), u64(1)}}),
+            "@e[7]: 1\n@e[HLT]: 2\n@e[IO_INSTRUCTION]: 5\n");
+  // VMX: the low 16 bits name the reason; bit 31 (a failed entry) does not.
+  MapDesc stored = map_desc("@s", AggKind::Count,
+                            Type::symbolic(tables, 1, 0xffff), Type::uint64());
+  EXPECT_EQ(format_map(stored, {{u64(12), u64(2)},
+                                {u64(0x80000000u | 30), u64(5)},
+                                {u64(99), u64(1)}}),
+            "@s[99]: 1\n@s[HLT]: 2\n@s[IO_INSTRUCTION]: 5\n");
+}
+
 TEST(FormatMap, NonIntegerValuesSortedByKeyLikeBpftrace) {
   // @s[5]="b"; @s[2]="a"; @s[9]="c"; @s[-1]="d"; @s[100]="e";
   // bpftrace compares integer keys unsigned, so -1 comes last.
