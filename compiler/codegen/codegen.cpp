@@ -1526,6 +1526,14 @@ private:
     }
     if (n == "kstack" || n == "ustack")
       return gen_stack(&c, n == "ustack");
+    if (n == "bswap") {
+      // A uint8 comes back as it is; wider ones become BPF's `be16/32/64`.
+      Value *value =
+          b_.CreateTrunc(gen(*c.args[0]), b_.getIntNTy(c.type.size * 8));
+      if (c.type.size > 1)
+        value = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, value);
+      return b_.CreateZExt(value, b_.getInt64Ty());
+    }
     if (n == "time") {
       uint32_t id = out_.time_formats.size();
       out_.time_formats.push_back(

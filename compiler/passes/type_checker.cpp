@@ -31,10 +31,10 @@ const std::vector<std::string> &builtin_names() {
 
 const std::vector<std::string> &function_names() {
   static const std::vector<std::string> names = {
-      "count",  "sum",    "avg",  "min",    "max",    "stats",   "hist",
-      "lhist",  "printf", "exit", "str",    "print",  "clear",   "zero",
-      "delete", "len",    "ksym", "usym",   "kaddr",  "time",    "strftime",
-      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic"};
+      "count",  "sum",    "avg",  "min",    "max",    "stats",    "hist",
+      "lhist",  "printf", "exit", "str",    "print",  "clear",    "zero",
+      "delete", "len",    "ksym", "usym",   "kaddr",  "time",     "strftime",
+      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic", "bswap"};
   return names;
 }
 
@@ -470,6 +470,7 @@ private:
     probe_ = &result_.probes[index];
     probe_->variables.clear();
     var_ktypes_.clear();
+    var_int_sizes_.clear();
     if (probe.predicate)
       check_condition(*probe.predicate, "predicate");
     check_block(probe.body);
@@ -774,7 +775,10 @@ private:
 
   void check_var_assign(ast::AssignVar &s) {
     size_t errors_before = diags_.error_count();
-    Type value = storage_type(check_own(*s.value));
+    Type assigned = check_own(*s.value);
+    Type value = storage_type(assigned);
+    if (!s.op.compound && assigned.is_integer())
+      var_int_sizes_.emplace(s.var->name, assigned.size);
     auto &vars = probe_->variables;
     auto it = vars.find(s.var->name);
     if (s.op.compound) {
@@ -1547,6 +1551,17 @@ private:
     }
     if (n == "kaddr")
       return check_kaddr(c);
+    if (n == "bswap") {
+      // bpftrace: the bytes of the argument's own width, as unsigned.
+      if (!expect_args(c, 1, 1) ||
+          !expect_integer(*c.args[0], "bswap() needs an integer"))
+        return Type::none();
+      uint32_t size = c.args[0]->type.size;
+      if (auto *v = c.args[0]->as<ast::Variable>())
+        if (auto it = var_int_sizes_.find(v->name); it != var_int_sizes_.end())
+          size = it->second;
+      return Type::integer(size, false);
+    }
     if (n == "kstack" || n == "ustack")
       return check_stack(c);
     if (n == "time") {
@@ -1917,6 +1932,9 @@ private:
   int loop_depth_ = 0;
   ProbeInfo *probe_ = nullptr;
   std::map<std::string, ast::KernelType> var_ktypes_; // of this probe
+  // The width of the integer a variable was first assigned, before it was
+  // widened to 64 bits: bswap() swaps that many bytes, as in bpftrace.
+  std::map<std::string, uint32_t> var_int_sizes_;
   std::map<std::string, MapState> maps_;
   std::set<std::string> declared_;
   std::map<std::string, SourceRange> declared_ranges_;

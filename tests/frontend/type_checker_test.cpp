@@ -270,6 +270,26 @@ TEST(TypeChecker, FunctionTypes) {
   EXPECT_EQ(c.semantic.probes[0].variables.at("$s").size, 8u + 16u);
 }
 
+// bswap(): unsigned, of its argument's width; a variable remembers the
+// width it was first assigned before widening to 64 bits, as in bpftrace.
+TEST(TypeChecker, BswapKeepsTheWidthItSwaps) {
+  auto c = check("BEGIN { $p = (uint16)1; $q = (int8)1; $a = bswap($p); "
+                 "$b = bswap((uint32)1); $c = bswap(1); $d = bswap($q); "
+                 "$e = bswap($p + 1); }");
+  ASSERT_EQ(c.diagnostics, "");
+  std::vector<std::string> types;
+  for (const auto &stmt : c.program->probes[0].body)
+    if (auto *assign = stmt->template as<ast::AssignVar>())
+      types.push_back(assign->value->type.name());
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"uint16", "int8", "uint16", "uint32",
+                                      "uint64", "uint8", "uint64"}));
+  EXPECT_EQ(check("BEGIN { $s = bswap(\"ab\"); }").diagnostics,
+            "test.ht:1:20-23: error: bswap() needs an integer, not string[8]\n"
+            "BEGIN { $s = bswap(\"ab\"); }\n"
+            "                   ^~~~\n");
+}
+
 TEST(TypeChecker, StrftimeValuesWidenToTheLongestFormat) {
   auto c = check("BEGIN { @t = strftime(\"%H\", nsecs); "
                  "@t = strftime(\"%Y-%m-%d %H:%M\", nsecs); }");

@@ -146,6 +146,21 @@ TEST_F(BtfStructs, SocketMembersBitfieldsAndArrays) {
                       "@n: 2\n");
 }
 
+// tcpconnect.bt's port: skc_dport is in network byte order, and bswap() of
+// the __be16 a variable holds swaps two bytes, as in bpftrace.
+TEST_F(BtfStructs, BswapTurnsANetworkOrderPortAround) {
+  Finished done = trace_self(
+      "tracepoint:sock:inet_sock_set_state /pid == $1 && args->newstate == 2/ "
+      "{ $sk = (struct sock *)args->skaddr; "
+      "$dport = $sk->__sk_common.skc_dport; $dport = bswap($dport); "
+      "printf(\"%d %d %d\\n\", $dport == args->dport, "
+      "bswap((uint16)args->dport) == $sk->__sk_common.skc_dport, "
+      "bswap(bswap($dport)) == args->dport); exit(); }",
+      [] { connect_loopback(AF_INET); });
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out, "Attaching 1 probe...\n1 1 1\n\n\n");
+}
+
 // tcpconnect.bt's kprobe, through the verifier.
 TEST_F(BtfStructs, KprobeStructAccessPassesTheVerifier) {
   Finished done = run_hvt(
@@ -165,7 +180,10 @@ TEST_F(BtfStructs, KprobeStructAccessPassesTheVerifier) {
 }
 
 TEST_F(BtfStructs, StockToolsPassTheVerifier) {
-  for (const char *tool : {"/usr/sbin/biosnoop.bt", "/usr/sbin/oomkill.bt"}) {
+  for (const char *tool : {"/usr/sbin/biosnoop.bt", "/usr/sbin/oomkill.bt",
+                           "/usr/sbin/tcpconnect.bt", "/usr/sbin/tcpaccept.bt",
+                           "/usr/sbin/tcpdrop.bt", "/usr/sbin/tcpretrans.bt",
+                           "/usr/sbin/tcplife.bt"}) {
     if (!std::filesystem::exists(tool))
       continue;
     Finished done = run_hvt({"--dry-run", tool}, 60s);
