@@ -216,6 +216,21 @@ std::string timestamp_text(const Type &type, const uint8_t *data) {
 // type.size bytes). `indent` is the indent of stack frames.
 // symbolic(): the kernel's name for the number, from the table the value
 // carries in its top byte (runtime/symbols.h); the number if none applies.
+// buf(): printable ASCII as it is, every other byte as \xNN (bpftrace's %r).
+std::string buffer_text(const Type &type, const uint8_t *data) {
+  uint64_t length =
+      std::min<uint64_t>(load_u64(data), type.size - kBufferHeader);
+  std::string out;
+  for (uint64_t i = 0; i < length; ++i) {
+    uint8_t byte = data[kBufferHeader + i];
+    if (byte >= 32 && byte <= 126)
+      out += static_cast<char>(byte);
+    else
+      out += fmt::format("\\x{:02x}", byte);
+  }
+  return out;
+}
+
 std::string symbolic_text(const Type &type, const uint8_t *data) {
   uint64_t encoded = type.symbolic_word(load_u64(data));
   if (!type.symbols)
@@ -258,6 +273,8 @@ std::string value_text(const Type &type, const uint8_t *data,
     return timestamp_text(type, data);
   case TypeKind::Symbolic:
     return symbolic_text(type, data);
+  case TypeKind::Buffer:
+    return buffer_text(type, data);
   default:
     return "";
   }
@@ -386,7 +403,7 @@ PrintfFormatter::PrintfFormatter(const PrintfDesc &desc)
       length = Length::T, length_text = "t";
     j += length_text.size();
     char conversion = j < f.size() ? f[j] : '\0';
-    if (conversion == '\0' || !strchr("diuxXoscp", conversion)) {
+    if (conversion == '\0' || !strchr("diuxXoscpr", conversion)) {
       // Not a conversion we know: print the text as written.
       literal += f.substr(i, j - i);
       i = j;
@@ -400,7 +417,9 @@ PrintfFormatter::PrintfFormatter(const PrintfDesc &desc)
     // %c, %s and %p take int, char * and void *: a length modifier there
     // would change the C type snprintf reads, so it is dropped.
     bool integer = strchr("diuxXo", conversion) != nullptr;
-    piece.spec = spec + (integer ? length_text : "") + conversion;
+    // %r (a buf()) is its text, printed as a %s.
+    piece.spec = spec + (integer ? length_text : "") +
+                 (conversion == 'r' ? 's' : conversion);
     piece.arg = next_arg++;
     pieces_.push_back(std::move(piece));
     i = j + 1;
@@ -428,6 +447,7 @@ std::string PrintfFormatter::format(const uint8_t *payload, size_t len) const {
                    type.size <= 8;
     uint64_t bits = numeric ? load_integer(type, data) : 0;
     switch (piece.conversion) {
+    case 'r': // buf(): snprintf sees the text, as for %s
     case 's': {
       std::string text = type.is_string() ? load_string(data, type.size)
                                           : value_text(type, data);

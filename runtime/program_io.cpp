@@ -88,7 +88,7 @@ Type type_from(const json &j,
   if (depth > 64)
     throw Invalid{"types nested too deeply"};
   Type t;
-  t.kind = to_enum(j.at("kind"), TypeKind::Timestamp);
+  t.kind = to_enum(j.at("kind"), TypeKind::Buffer);
   t.size = j.at("size").get<uint32_t>();
   t.is_signed = j.at("signed").get<bool>();
   if (j.contains("fields")) {

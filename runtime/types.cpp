@@ -100,6 +100,8 @@ std::string Type::name() const {
     return "symbolic";
   case TypeKind::Timestamp:
     return "timestamp";
+  case TypeKind::Buffer:
+    return "buffer";
   }
   return "?";
 }

@@ -27,6 +27,8 @@ enum class TypeKind : uint8_t {
   Symbolic,  // symbolic(): a number printed with a kernel name table
   Timestamp, // strftime(): nanoseconds since boot + the format, printed as
              // local time
+  Buffer,    // buf(): a length and up to `size - 8` bytes, printed with
+             // non-printable bytes as \xNN (printf's %r)
 };
 
 // Layouts of the values whose text user space computes: codegen writes
@@ -36,6 +38,7 @@ enum class TypeKind : uint8_t {
 //   Usym       {uint64 address, uint64 pid}
 //   Inet       {uint64 address family, uint8 address[16]}
 //   Timestamp  {uint64 nanoseconds since boot, char strftime format[]}
+//   Buffer     {uint64 length, uint8 bytes[]} (bytes past length are 0)
 // A stack id is the key of the stack in the stack map holding `limit`-frame
 // stacks; a negative id (the stack could not be stored) prints no frames.
 enum class StackMode : uint8_t { Bpftrace, Perf, Raw };
@@ -43,6 +46,7 @@ constexpr uint32_t kKStackSize = 16;
 constexpr uint32_t kUStackSize = 24;
 constexpr uint32_t kUsymSize = 16;
 constexpr uint32_t kInetSize = 24;
+constexpr uint32_t kBufferHeader = 8;        // a Buffer's length word
 constexpr uint32_t kDefaultStackLimit = 127; // bpftrace's default depth
 
 struct Type {

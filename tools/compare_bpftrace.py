@@ -76,6 +76,10 @@ BPFTRACE_JSON_UTF8 = (
     "bpftrace",
     "bpftrace 0.17's JSON escapes each byte >= 0x80 as a sign-extended "
     "\\uffffffXX; hvt writes UTF-8 text as is")
+BPFTRACE_BUF_KEY = (
+    "bpftrace",
+    "bpftrace 0.17 prints a buf() map key whose length is not a constant "
+    "with all max_strlen bytes, zeros included; hvt prints the bytes read")
 HVT_PERCENT = (
     "hvt",
     "bpftrace 0.17 prints '%%' verbatim when no conversion follows it; hvt "
@@ -342,6 +346,12 @@ CASES = [
     Case("uid_and_username", begin(r'printf("%d %d %s\n", uid, gid, username);')),
     Case("probe_builtin", begin(r'printf("%s\n", probe); @[probe] = count();')),
     Case("ntop", begin(r'printf("%s %s\n", ntop(0x0100007f), ntop(0));')),
+    Case("bswap_widths", begin(
+        r'$p = (uint16)0x1234; $q = (int8)-2; '
+        r'printf("%x %x %d %d\n", bswap($p), bswap((uint32)0x12345678), '
+        r'bswap($q), bswap((int16)-2));')),
+    Case("bswap_map", begin(r'$p = (uint16)0x0102; @[bswap($p)] = count(); '
+                            r'@v = bswap((uint32)1);')),
     Case("time_shape", begin(r'time(); time("%Y-%m-%d %H:%M\n"); printf("%s\n", strftime("%H:%M:%S", nsecs));'),
          normalize="digits"),
     Case("cat_file", begin('cat("' + WORKDIR + '/cat.txt");')),
@@ -376,6 +386,16 @@ CASES = [
          "tracepoint:syscalls:sys_enter_openat /pid == cpid && str(args->filename) == \"" + WORKDIR + "/cat.txt\"/ "
          "{ @[str(args->filename)] = count(); }",
          cmd=WORKLOAD),
+    Case("buf_of_user_memory",
+         "tracepoint:syscalls:sys_enter_openat /pid == cpid && str(args->filename) == \"" + WORKDIR + "/cat.txt\"/ "
+         "{ printf(\"[%r]\\n\", buf(args->filename, 5)); $n = 3; @[buf(args->filename, 4)] = count(); "
+         "@b = buf(args->filename, 200); @c = (1, buf(args->filename, 2)); @d = buf(args->filename, $n); }",
+         cmd=WORKLOAD),
+    Case("buf_key_of_variable_length",
+         "tracepoint:syscalls:sys_enter_openat /pid == cpid && str(args->filename) == \"" + WORKDIR + "/cat.txt\"/ "
+         "{ $n = 3; @[buf(args->filename, $n)] = count(); }",
+         cmd=WORKLOAD, expect=BPFTRACE_BUF_KEY),
+    Case("buf_of_kernel_text", begin(r'printf("%r\n", buf(kaddr("vfs_read"), 24));')),
     Case("tracepoint_exit_from_probe",
          "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @n++; if (@n == 5) { printf(\"five\\n\"); exit(); @n = 100; } }",
          cmd=WORKLOAD),

@@ -50,6 +50,7 @@ enum Helper : int64_t {
   kProbeReadKernel = BPF_FUNC_probe_read_kernel,
   kProbeReadKernelStr = BPF_FUNC_probe_read_kernel_str,
   kProbeReadUserStr = BPF_FUNC_probe_read_user_str,
+  kProbeReadUser = BPF_FUNC_probe_read_user,
   kRingbufOutput = BPF_FUNC_ringbuf_output,
   kRingbufReserve = BPF_FUNC_ringbuf_reserve,
   kRingbufSubmit = BPF_FUNC_ringbuf_submit,
@@ -82,6 +83,7 @@ bool is_buffer(const Type &t) {
   case TypeKind::Usym:
   case TypeKind::Inet:
   case TypeKind::Timestamp:
+  case TypeKind::Buffer:
     return true;
   default:
     return false;
@@ -1526,6 +1528,8 @@ private:
     }
     if (n == "kstack" || n == "ustack")
       return gen_stack(&c, n == "ustack");
+    if (n == "buf")
+      return gen_buf(c);
     if (n == "bswap") {
       // A uint8 comes back as it is; wider ones become BPF's `be16/32/64`.
       Value *value =
@@ -1769,6 +1773,54 @@ private:
     } else {
       b_.CreateStore(gen(address), offset_ptr(buf, 8));
     }
+    return buf;
+  }
+
+  // buf(addr, length) / buf(array): {length, bytes}, zeroed past the length
+  // so that equal buffers are equal map keys.
+  Value *gen_buf(const ast::Call &c) {
+    uint32_t capacity = c.type.size - kBufferHeader;
+    Value *buf = stack_buffer(c.type.size, "buf");
+    zero(buf, c.type.size);
+    Value *bytes = offset_ptr(buf, kBufferHeader);
+    const ast::Expr &data = *c.args[0];
+    if (c.args.size() == 1) {
+      // A whole array: its size is the length.
+      uint32_t size = std::min(
+          capacity,
+          data.type.is_none()
+              ? point_->format->find(data.as<ast::Field>()->field)->size
+              : data.type.size);
+      if (data.type.is_none()) // a tracepoint array field, in the record
+        call_helper(
+            kProbeReadKernel, b_.getInt64Ty(),
+            {bytes, b_.getInt64(size),
+             offset_ptr(
+                 ctx_arg_,
+                 point_->format->find(data.as<ast::Field>()->field)->offset)});
+      else
+        call_helper(data.ktype.any_space ? kProbeRead : kProbeReadKernel,
+                    b_.getInt64Ty(),
+                    {bytes, b_.getInt64(size),
+                     b_.CreateIntToPtr(gen(data), b_.getPtrTy())});
+      b_.CreateStore(b_.getInt64(size), buf);
+      return buf;
+    }
+    Value *address = b_.CreateIntToPtr(gen(data), b_.getPtrTy());
+    Value *length;
+    if (auto *literal = c.args[1]->as<ast::IntegerLit>()) {
+      length = b_.getInt64(std::min<uint64_t>(literal->value, capacity));
+    } else {
+      Value *wanted = gen(*c.args[1]);
+      // The verifier needs the size bounded: at most the capacity.
+      length = b_.CreateSelect(b_.CreateICmpUGT(wanted, b_.getInt64(capacity)),
+                               b_.getInt64(capacity), wanted);
+    }
+    ProbeKind kind = point_->desc.kind;
+    bool user = kind == ProbeKind::Uprobe || kind == ProbeKind::Uretprobe;
+    call_helper(user ? kProbeReadUser : kProbeRead, b_.getInt64Ty(),
+                {bytes, length, address});
+    b_.CreateStore(length, buf);
     return buf;
   }
 

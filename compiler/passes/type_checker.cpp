@@ -31,10 +31,11 @@ const std::vector<std::string> &builtin_names() {
 
 const std::vector<std::string> &function_names() {
   static const std::vector<std::string> names = {
-      "count",  "sum",    "avg",  "min",    "max",    "stats",    "hist",
-      "lhist",  "printf", "exit", "str",    "print",  "clear",    "zero",
-      "delete", "len",    "ksym", "usym",   "kaddr",  "time",     "strftime",
-      "ntop",   "join",   "cat",  "kstack", "ustack", "symbolic", "bswap"};
+      "count",  "sum",    "avg",      "min",   "max",  "stats",
+      "hist",   "lhist",  "printf",   "exit",  "str",  "print",
+      "clear",  "zero",   "delete",   "len",   "ksym", "usym",
+      "kaddr",  "time",   "strftime", "ntop",  "join", "cat",
+      "kstack", "ustack", "symbolic", "bswap", "buf"};
   return names;
 }
 
@@ -119,7 +120,8 @@ bool unify(Type &slot, const Type &use) {
     return false;
   // Strings, and strftime() values (which carry their format), widen to
   // the larger size; the smaller is NUL-padded.
-  if (slot.is_string() || slot.kind == TypeKind::Timestamp) {
+  if (slot.is_string() || slot.kind == TypeKind::Timestamp ||
+      slot.kind == TypeKind::Buffer) {
     slot.size = std::max(slot.size, use.size);
     return true;
   }
@@ -1551,6 +1553,8 @@ private:
     }
     if (n == "kaddr")
       return check_kaddr(c);
+    if (n == "buf")
+      return check_buf(c);
     if (n == "bswap") {
       // bpftrace: the bytes of the argument's own width, as unsigned.
       if (!expect_args(c, 1, 1) ||
@@ -1759,6 +1763,56 @@ private:
     return ok ? Type::of_kind(TypeKind::Inet, kInetSize) : Type::none();
   }
 
+  // buf(addr, length) / buf(array): up to max_strlen bytes, with their
+  // length, printed by printf's %r as bpftrace does. A constant length
+  // sizes the buffer; any other is capped at max_strlen when it runs.
+  Type check_buf(ast::Call &c) {
+    if (!expect_args(c, 1, 2))
+      return Type::none();
+    auto &data = *c.args[0];
+    uint64_t capacity = result_.options.string_size;
+    uint64_t wanted = capacity;
+    if (c.args.size() == 1) {
+      if (const TracepointField *field = array_field(data)) {
+        data.type = Type::none(); // read as raw bytes by codegen
+        wanted = field->size;
+      } else {
+        kernel_object_ = &data;
+        check(data);
+        if (!kernel_array(data.ktype)) {
+          if (!data.type.is_none())
+            error(data.range, "buf() needs a length unless its argument is "
+                              "an array, not " +
+                                  data.type.name())
+                .hint("e.g. buf(arg1, 16) for 16 bytes at arg1");
+          return Type::none();
+        }
+        wanted = btf::Btf::vmlinux()->size_of(data.ktype.btf_id);
+        data.type = Type::of_kind(TypeKind::Pointer, wanted);
+      }
+    } else {
+      bool ok = expect_integer(data, "buf() needs an address");
+      ok = expect_integer(*c.args[1], "buf() needs a length") && ok;
+      if (!ok)
+        return Type::none();
+      if (auto *len = c.args[1]->as<ast::IntegerLit>()) {
+        if (len->value == 0 || len->value > (uint64_t{1} << 31)) {
+          error(c.args[1]->range, "buf() length must be at least 1");
+          return Type::none();
+        }
+        wanted = len->value;
+      }
+    }
+    if (wanted > capacity && final_)
+      diags_
+          .warning(c.range, "buf() length is too long and will be "
+                            "shortened to " +
+                                std::to_string(capacity) + " bytes")
+          .hint("raise max_strlen (BPFTRACE_STRLEN) for longer buffers");
+    uint32_t bytes = static_cast<uint32_t>(std::min(wanted, capacity));
+    return Type::of_kind(TypeKind::Buffer, kBufferHeader + (bytes + 7) / 8 * 8);
+  }
+
   // `args->field` when the field is an array of the same field in every
   // tracepoint of the probe: its raw bytes, for ntop().
   const TracepointField *array_field(const ast::Expr &e) {
@@ -1882,10 +1936,10 @@ private:
       size_t j = i + 1;
       while (j < fmt.size() && strchr("-+ #0123456789.hlzjt", fmt[j]))
         ++j;
-      if (j >= fmt.size() || !strchr("diuxXoscp", fmt[j])) {
+      if (j >= fmt.size() || !strchr("diuxXoscpr", fmt[j])) {
         error(c.args[0]->range, c.name + "(): invalid conversion '" +
                                     fmt.substr(i, j - i + 1) + "' in format")
-            .hint("supported: %d %i %u %x %X %o %s %c %p %%");
+            .hint("supported: %d %i %u %x %X %o %s %c %p %r %%");
         return Type::none();
       }
       conversions.push_back(fmt[j]);
@@ -1907,6 +1961,17 @@ private:
         continue;
       char conv = conversions[i];
       bool want_string = conv == 's';
+      bool buffer = t.kind == TypeKind::Buffer;
+      if (conv == 'r' || buffer) {
+        // As in bpftrace: %r is for buf() values, and only %r.
+        if (conv != 'r' || !buffer)
+          error(arg.range, c.name + "(): %" + conv +
+                               (conv == 'r' ? " expects a buf() value, but the "
+                                              "argument is "
+                                            : " cannot print a buffer; ") +
+                               (conv == 'r' ? t.name() : "use %r"));
+        continue;
+      }
       if (want_string && t.kind == TypeKind::Pointer)
         error(arg.range,
               c.name + "(): cannot print a value of type " + t.name());

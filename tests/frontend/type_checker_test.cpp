@@ -290,6 +290,52 @@ TEST(TypeChecker, BswapKeepsTheWidthItSwaps) {
             "                   ^~~~\n");
 }
 
+// buf(): a constant length sizes the buffer (max_strlen at most, with a
+// warning as in bpftrace); any other length gets max_strlen bytes.
+TEST(TypeChecker, BufSizes) {
+  auto size_of = [](const std::string &expr) {
+    auto c = check("BEGIN { $v = " + expr + "; }");
+    return c.diagnostics.empty()
+               ? std::to_string(c.semantic.probes[0].variables.at("$v").size)
+               : c.diagnostics;
+  };
+  EXPECT_EQ(size_of("buf(0, 5)"), "16"); // the length word + 5 bytes, padded
+  EXPECT_EQ(size_of("buf(0, 64)"), "72");
+  EXPECT_EQ(size_of("buf(0, nsecs)"), "72"); // max_strlen
+  EXPECT_EQ(size_of("buf(0, 65)"),
+            "test.ht:1:14-23: warning: buf() length is too long and will be "
+            "shortened to 64 bytes\n"
+            "BEGIN { $v = buf(0, 65); }\n"
+            "             ^~~~~~~~~~\n"
+            "hint: raise max_strlen (BPFTRACE_STRLEN) for longer buffers\n");
+  EXPECT_EQ(check("BEGIN { @a = buf(0, 4); @a = buf(0, 20); }")
+                .semantic.find_map("@a")
+                ->value.size,
+            32u); // widens to the larger
+  EXPECT_EQ(size_of("buf(0, 0)"),
+            "test.ht:1:21: error: buf() length must be at least 1\n"
+            "BEGIN { $v = buf(0, 0); }\n"
+            "                    ^\n");
+  EXPECT_EQ(size_of("buf(0)"),
+            "test.ht:1:18: error: buf() needs a length unless its argument is "
+            "an array, not int64\n"
+            "BEGIN { $v = buf(0); }\n"
+            "                 ^\n"
+            "hint: e.g. buf(arg1, 16) for 16 bytes at arg1\n");
+}
+
+TEST(TypeCheckerDiagnostics, PercentRIsForBuffersOnly) {
+  EXPECT_EQ(check("BEGIN { printf(\"%r %s\", 1, buf(0, 1)); }").diagnostics,
+            "test.ht:1:25: error: printf(): %r expects a buf() value, but the "
+            "argument is int64\n"
+            "BEGIN { printf(\"%r %s\", 1, buf(0, 1)); }\n"
+            "                        ^\n"
+            "test.ht:1:28-36: error: printf(): %s cannot print a buffer; use "
+            "%r\n"
+            "BEGIN { printf(\"%r %s\", 1, buf(0, 1)); }\n"
+            "                           ^~~~~~~~~\n");
+}
+
 TEST(TypeChecker, StrftimeValuesWidenToTheLongestFormat) {
   auto c = check("BEGIN { @t = strftime(\"%H\", nsecs); "
                  "@t = strftime(\"%Y-%m-%d %H:%M\", nsecs); }");

@@ -183,7 +183,7 @@ TEST_F(BtfStructs, StockToolsPassTheVerifier) {
   for (const char *tool : {"/usr/sbin/biosnoop.bt", "/usr/sbin/oomkill.bt",
                            "/usr/sbin/tcpconnect.bt", "/usr/sbin/tcpaccept.bt",
                            "/usr/sbin/tcpdrop.bt", "/usr/sbin/tcpretrans.bt",
-                           "/usr/sbin/tcplife.bt"}) {
+                           "/usr/sbin/tcplife.bt", "/usr/sbin/undump.bt"}) {
     if (!std::filesystem::exists(tool))
       continue;
     Finished done = run_hvt({"--dry-run", tool}, 60s);

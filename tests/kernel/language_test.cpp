@@ -365,24 +365,51 @@ TEST_F(LanguageKernel, DataLocStringsAndJoinOfArgv) {
       << done.out;
 }
 
+// A TCP connect to 127.0.0.1:9, where nothing listens: inet_sock_set_state
+// fires with the addresses, and the connect is refused.
+void refused_loopback_connect() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);
+  to.sin_addr.s_addr = htonl(0x7f000001);
+  (void)!connect(s, reinterpret_cast<sockaddr *>(&to), sizeof(to));
+  close(s);
+}
+
 TEST_F(LanguageKernel, NtopOfTracepointByteArrays) {
   // sock:inet_sock_set_state has __u8 saddr[4] and __u8 daddr_v6[16].
   Finished done = trace_workload(
       "tracepoint:sock:inet_sock_set_state /pid == $1 && args->family == 2/ { "
       "printf(\"%s %s\\n\", ntop(args->daddr), ntop(10, args->daddr_v6)); "
       "exit(); }",
-      [] {
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(9); // nothing listens: the connect is refused
-        to.sin_addr.s_addr = htonl(0x7f000001);
-        (void)!connect(s, reinterpret_cast<sockaddr *>(&to), sizeof(to));
-        close(s);
-      });
+      refused_loopback_connect);
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.out.find("\n127.0.0.1 ::ffff:127.0.0.1\n"), std::string::npos)
       << done.out;
+}
+
+// buf() of user memory (openat's path), of a tracepoint byte array and as a
+// map key; printf's %r shows non-printable bytes as \xNN.
+TEST_F(LanguageKernel, BufReadsBytesWithTheirLength) {
+  Finished done = trace_workload(
+      "tracepoint:syscalls:sys_enter_openat /pid == $1/ { "
+      "$n = 6; printf(\"[%r] [%r]\\n\", buf(args->filename, 10), "
+      "buf(args->filename + 5, $n)); @[buf(args->filename, 4)] = count(); } "
+      "tracepoint:sock:inet_sock_set_state /pid == $1 && args->family == 2/ { "
+      "printf(\"[%r]\\n\", buf(args->daddr)); exit(); }",
+      [] {
+        // On the stack: a fork()ed child's literals may not be mapped yet.
+        char path[] = "/dev/null\x01/x";
+        close(open(path, O_RDONLY)); // fails: no such file
+        refused_loopback_connect();
+      });
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.out.find("[/dev/null\\x01] [null\\x01/]\n"), std::string::npos)
+      << done.out;
+  EXPECT_NE(done.out.find("\n[\\x7f\\x00\\x00\\x01]\n"), std::string::npos)
+      << done.out;
+  EXPECT_NE(done.out.find("\n@[/dev]: "), std::string::npos) << done.out;
 }
 
 // ---------------------------------------------------------- uprobe workload

@@ -81,6 +81,28 @@ std::string printf_int(const std::string &format, int64_t v) {
   return printf1(format, Type::int64(), i64(v));
 }
 
+// buf() values: {length, bytes}; printable ASCII as it is, other bytes as
+// \xNN, bytes past the length not at all (bpftrace's %r).
+Bytes buffer(const std::string &bytes, uint64_t length, size_t capacity) {
+  Bytes out = u64(length);
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  out.resize(kBufferHeader + capacity, 0);
+  return out;
+}
+
+TEST(FormatPrintf, BuffersPrintNonPrintableBytesInHex) {
+  Type type = Type::of_kind(TypeKind::Buffer, kBufferHeader + 8);
+  EXPECT_EQ(
+      printf1("[%r]", type, buffer(std::string("a\0\x7f~\\\xff", 6), 6, 8)),
+      "[a\\x00\\x7f~\\\\xff]");
+  EXPECT_EQ(printf1("[%r]", type, buffer("abcdefgh", 3, 8)), "[abc]");
+  // A length past the capacity prints the capacity's bytes.
+  EXPECT_EQ(printf1("[%r]", type, buffer("abcdefgh", 99, 8)), "[abcdefgh]");
+  EXPECT_EQ(printf1("[%-5r]", type, buffer("ab", 2, 8)), "[ab   ]");
+  MapDesc m = map_desc("@b", AggKind::Count, type, Type::uint64());
+  EXPECT_EQ(format_map(m, {{buffer("x\n", 2, 8), u64(1)}}), "@b[x\\x0a]: 1\n");
+}
+
 TEST(FormatPrintf, IntegerConversionsUseTheLengthModifiersCType) {
   // bpftrace -e 'BEGIN { printf("[%d]\n", 5000000000); exit(); }' etc.
   EXPECT_EQ(printf_int("[%d]", 5000000000), "[705032704]");
