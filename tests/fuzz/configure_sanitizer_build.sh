@@ -33,6 +33,7 @@ sanitize+=" -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CC=clang-$version CXX=clang++-$version cmake -S "$source_dir" -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHVT_BUILD_TESTS=ON -DHVT_FUZZ=ON -DHVT_STATIC_LIBSTDCXX=OFF \
+  -DHVT_ORDER_CODEGEN=OFF \
   "-DCMAKE_C_FLAGS=$sanitize -fsanitize=fuzzer-no-link" \
   "-DCMAKE_CXX_FLAGS=$sanitize -fsanitize=fuzzer-no-link -I$compat" \
   "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
