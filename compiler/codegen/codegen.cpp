@@ -1758,22 +1758,38 @@ private:
     Value *family = c.args.size() == 2 ? gen(*c.args[0])
                                        : b_.getInt64(v6 ? AF_INET6 : AF_INET);
     b_.CreateStore(family, buf);
-    auto *field = address.as<ast::Field>();
-    if (kernel_array) {
-      call_helper(address.ktype.any_space ? kProbeRead : kProbeReadKernel,
-                  b_.getInt64Ty(),
-                  {offset_ptr(buf, 8), b_.getInt64(address.type.size),
-                   b_.CreateIntToPtr(gen(address), b_.getPtrTy())});
-    } else if (field && address.type.is_none()) {
-      // A tracepoint array field: copy its bytes out of the record.
-      const TracepointField *f = point_->format->find(field->field);
-      call_helper(kProbeReadKernel, b_.getInt64Ty(),
-                  {offset_ptr(buf, 8), b_.getInt64(f->size),
-                   offset_ptr(ctx_arg_, f->offset)});
-    } else {
+    if (auto size = byte_array_size(address))
+      copy_byte_array(offset_ptr(buf, 8), address, *size);
+    else
       b_.CreateStore(gen(address), offset_ptr(buf, 8));
-    }
     return buf;
+  }
+
+  // The size of a byte array argument of ntop() or buf(), as the type
+  // checker marked it (check_byte_array()): a tracepoint array field has no
+  // type, a kernel array a Pointer type of its size. nullopt otherwise.
+  std::optional<uint32_t> byte_array_size(const ast::Expr &e) {
+    if (e.ktype.valid() && e.ktype.pointers == 0)
+      return e.type.size;
+    auto *field = e.as<ast::Field>();
+    if (field && e.type.is_none())
+      return point_->format->find(field->field)->size;
+    return std::nullopt;
+  }
+
+  // Copies the first `size` bytes of such an array to `dst`: a tracepoint
+  // field's out of the record, a kernel array's from its address.
+  void copy_byte_array(Value *dst, const ast::Expr &array, uint32_t size) {
+    if (array.type.is_none()) {
+      const TracepointField *f =
+          point_->format->find(array.as<ast::Field>()->field);
+      call_helper(kProbeReadKernel, b_.getInt64Ty(),
+                  {dst, b_.getInt64(size), offset_ptr(ctx_arg_, f->offset)});
+      return;
+    }
+    call_helper(
+        array.ktype.any_space ? kProbeRead : kProbeReadKernel, b_.getInt64Ty(),
+        {dst, b_.getInt64(size), b_.CreateIntToPtr(gen(array), b_.getPtrTy())});
   }
 
   // buf(addr, length) / buf(array): {length, bytes}, zeroed past the length
@@ -1786,23 +1802,8 @@ private:
     const ast::Expr &data = *c.args[0];
     if (c.args.size() == 1) {
       // A whole array: its size is the length.
-      uint32_t size = std::min(
-          capacity,
-          data.type.is_none()
-              ? point_->format->find(data.as<ast::Field>()->field)->size
-              : data.type.size);
-      if (data.type.is_none()) // a tracepoint array field, in the record
-        call_helper(
-            kProbeReadKernel, b_.getInt64Ty(),
-            {bytes, b_.getInt64(size),
-             offset_ptr(
-                 ctx_arg_,
-                 point_->format->find(data.as<ast::Field>()->field)->offset)});
-      else
-        call_helper(data.ktype.any_space ? kProbeRead : kProbeReadKernel,
-                    b_.getInt64Ty(),
-                    {bytes, b_.getInt64(size),
-                     b_.CreateIntToPtr(gen(data), b_.getPtrTy())});
+      uint32_t size = std::min(capacity, *byte_array_size(data));
+      copy_byte_array(bytes, data, size);
       b_.CreateStore(b_.getInt64(size), buf);
       return buf;
     }

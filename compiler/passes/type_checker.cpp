@@ -1730,28 +1730,20 @@ private:
     if (c.args.size() == 2)
       ok = expect_integer(*c.args[0], "ntop() needs an address family");
     auto &address = *c.args.back();
-    if (const TracepointField *field = array_field(address)) {
-      if (field->size != 4 && field->size != 16) {
-        error(address.range,
-              "ntop() needs a 4 or 16 byte address, but field '" + field->name +
-                  "' is " + std::to_string(field->size) + " bytes");
+    if (auto array = check_byte_array(address)) {
+      if (array->size != 4 && array->size != 16) {
+        if (array->field)
+          error(address.range, "ntop() needs a 4 or 16 byte address, but "
+                               "field '" +
+                                   array->field->name + "' is " +
+                                   std::to_string(array->size) + " bytes");
+        else
+          error(address.range, "ntop() needs a 4 or 16 byte address, not a " +
+                                   std::to_string(array->size) + " byte array");
         return Type::none();
       }
-      address.type = Type::none(); // read as raw bytes by codegen
     } else {
-      kernel_object_ = &address;
-      Type t = check(address);
-      if (kernel_array(address.ktype)) {
-        uint64_t size = btf::Btf::vmlinux()->size_of(address.ktype.btf_id);
-        if (size != 4 && size != 16) {
-          error(address.range, "ntop() needs a 4 or 16 byte address, not a " +
-                                   std::to_string(size) + " byte array");
-          return Type::none();
-        }
-        // Codegen copies the array's bytes from the kernel.
-        address.type = Type::of_kind(TypeKind::Pointer, size);
-        return ok ? Type::of_kind(TypeKind::Inet, kInetSize) : Type::none();
-      }
+      const Type &t = address.type;
       if (!t.is_integer() && !t.is_none()) {
         error(address.range,
               "ntop() needs an integer or a 4 or 16 byte array, not " +
@@ -1761,6 +1753,29 @@ private:
       ok = ok && t.is_integer();
     }
     return ok ? Type::of_kind(TypeKind::Inet, kInetSize) : Type::none();
+  }
+
+  struct ByteArray {
+    uint64_t size;
+    const TracepointField *field; // null: a kernel array
+  };
+
+  // A byte array argument of ntop() or buf(): a tracepoint array field or
+  // a kernel struct's array member, marked for codegen's copy_byte_array()
+  // (a field gets no type, a kernel array a Pointer type of its size).
+  // nullopt, with `e` checked, for anything else.
+  std::optional<ByteArray> check_byte_array(ast::Expr &e) {
+    if (const TracepointField *field = array_field(e)) {
+      e.type = Type::none();
+      return ByteArray{field->size, field};
+    }
+    kernel_object_ = &e;
+    check(e);
+    if (!kernel_array(e.ktype))
+      return std::nullopt;
+    uint64_t size = btf::Btf::vmlinux()->size_of(e.ktype.btf_id);
+    e.type = Type::of_kind(TypeKind::Pointer, size);
+    return ByteArray{size, nullptr};
   }
 
   // buf(addr, length) / buf(array): up to max_strlen bytes, with their
@@ -1773,23 +1788,16 @@ private:
     uint64_t capacity = result_.options.string_size;
     uint64_t wanted = capacity;
     if (c.args.size() == 1) {
-      if (const TracepointField *field = array_field(data)) {
-        data.type = Type::none(); // read as raw bytes by codegen
-        wanted = field->size;
-      } else {
-        kernel_object_ = &data;
-        check(data);
-        if (!kernel_array(data.ktype)) {
-          if (!data.type.is_none())
-            error(data.range, "buf() needs a length unless its argument is "
-                              "an array, not " +
-                                  data.type.name())
-                .hint("e.g. buf(arg1, 16) for 16 bytes at arg1");
-          return Type::none();
-        }
-        wanted = btf::Btf::vmlinux()->size_of(data.ktype.btf_id);
-        data.type = Type::of_kind(TypeKind::Pointer, wanted);
+      auto array = check_byte_array(data);
+      if (!array) {
+        if (!data.type.is_none())
+          error(data.range, "buf() needs a length unless its argument is an "
+                            "array, not " +
+                                data.type.name())
+              .hint("e.g. buf(arg1, 16) for 16 bytes at arg1");
+        return Type::none();
       }
+      wanted = array->size;
     } else {
       bool ok = expect_integer(data, "buf() needs an address");
       ok = expect_integer(*c.args[1], "buf() needs a length") && ok;
