@@ -136,14 +136,14 @@ def main():
     ap.add_argument("--output", default=OUTPUT)
     opts = ap.parse_args()
     build = os.path.abspath(opts.build_dir)
-    run(["ninja", "-C", build, "hvt", "hvt_codegen_plugin", "hvt_compiler"])
+    run(["ninja", "-C", build, "hvt", "hvt_codegen_plugin"])
     command = link_command(build)
     with tempfile.TemporaryDirectory(prefix="hvt-order-") as workdir:
         # A copy of the driver folder, whose codegen plugin each round
-        # replaces (hvt loads the plugins beside itself).
+        # replaces (hvt loads the plugin beside itself).
         driver = os.path.join(workdir, "driver")
         os.mkdir(driver)
-        for name in ("hvt", "libhvt_compiler.so", "libhvt_codegen.so"):
+        for name in ("hvt", "libhvt_codegen.so"):
             subprocess.run(["cp", os.path.join(build, "compiler", "driver", name),
                             driver], check=True)
         hvt = os.path.join(driver, "hvt")

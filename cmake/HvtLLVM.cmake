@@ -2,7 +2,7 @@
 #
 # HVT_STATIC_LLVM (default ON): the code generator links only the LLVM
 # components it uses (the BPF backend and the optimizer), statically, into
-# the compiler plugin. Loading it costs about 3 ms, where mapping and
+# the code generator plugin. Loading it costs about 3 ms, where mapping and
 # relocating the whole libLLVM.so costs 12-40 ms and holds ~50 MiB of RSS.
 # OFF links libLLVM.so as before.
 #
@@ -24,5 +24,5 @@ else()
   set(HVT_LLVM_LIBS LLVM)
 endif()
 
-# Static libraries end up in the compiler plugin (a shared object).
+# Static libraries end up in the code generator plugin (a shared object).
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)

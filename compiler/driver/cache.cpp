@@ -1,6 +1,6 @@
 #include "driver/cache.h"
 
-#include "driver/compiler_plugin.h"
+#include "driver/compiler_host.h"
 #include "frontend/include_files.h"
 #include "program_io.h"
 #include "tracefs.h"
@@ -655,11 +655,11 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
                                               const CacheOptions &cache_options,
                                               Diagnostics &diags,
                                               const Compiler *compiler) {
-  Compiler plugin;
+  Compiler own;
   if (!compiler) {
-    plugin.compile = compile_with_plugin;
-    plugin.identity = compiler_identity();
-    compiler = &plugin;
+    own.compile = compile_here;
+    own.identity = compiler_identity();
+    compiler = &own;
   }
   auto say = [&](const std::string &text) {
     if (cache_options.verbose && cache_options.log)

@@ -1,16 +1,16 @@
 // The compile cache: a second run of an unchanged script loads the stored
 // BPF object and its metadata instead of compiling, so it never parses the
-// script or touches LLVM (the compiler is a plugin, compiler_plugin.h, that
-// a cached run does not even load).
+// script or touches LLVM (the code generator is a plugin, compiler_host.h,
+// that a cached run does not even load).
 //
 // An entry is keyed by SHA-256 over everything that decides the compiled
 // output: the script text and name, $1..$N and the compile options, the
-// environment variables the compiler reads, hvt's version and the build id
-// of its compiler plugin, and the kernel's identity (release, build id,
-// vmlinux BTF size, loaded modules, and the boot: kernel addresses the
-// compiler resolves change with KASLR). The entry also records what the
-// program depends on outside the kernel build: the tracepoint format files
-// and uprobe binaries it used, and the C headers its #include directives
+// environment variables the compiler reads, hvt's version and the build ids
+// of the hvt binary and its code generator plugin, and the kernel's identity
+// (release, build id, vmlinux BTF size, loaded modules, and the boot: kernel
+// addresses the compiler resolves change with KASLR). The entry also records
+// what the program depends on outside the kernel build: the tracepoint format
+// files and uprobe binaries it used, and the C headers its #include directives
 // can reach, checked again before every load.
 //
 // Entries live in one private directory (0700, owned by the user; anything
@@ -56,8 +56,8 @@ struct Compiler {
 
 // Compiles `source` like compile() (pipeline.h), through the cache when the
 // options allow it: dump stages (-d) and -c's child pid always compile.
-// `compiler` does the real work on a miss; null means hvt's compiler plugin
-// (compiler_plugin.h). Programs whose compilation reported any diagnostic
+// `compiler` does the real work on a miss; null means hvt's own compiler
+// (compiler_host.h). Programs whose compilation reported any diagnostic
 // are not stored, so warnings show on every run.
 std::optional<CompiledProgram>
 compile_cached(const SourceFile &source, const CompileOptions &options,

@@ -1,8 +1,12 @@
 // How the pipeline reaches the code generator, the only part of the
 // compiler that holds LLVM. Tests and the fuzzer link it in
-// (codegen_linked.cpp); the compiler plugin loads it as a second plugin,
-// libhvt_codegen.so, next to itself (codegen_plugin_loader.cpp), while the
-// front end parses on another thread: mapping LLVM then costs no wall time.
+// (codegen_linked.cpp); the hvt binary loads it as a plugin,
+// libhvt_codegen.so (codegen_plugin_loader.cpp), while the front end parses
+// on another thread: mapping LLVM then costs no wall time.
+//
+// The plugin is found, in order, at $HVT_CODEGEN, next to the hvt binary
+// (build tree), at ../lib/hvt/ from the binary (installation) and at the
+// configured install prefix.
 #pragma once
 
 #include "codegen/codegen.h"
@@ -23,6 +27,13 @@ struct CodegenBackend {
 
 // Loads the code generator once per process (thread-safe) and returns it.
 const CodegenBackend &codegen_backend();
+
+// The plugin codegen_backend() loads, or "" (none found, or linked in).
+std::string code_generator_path();
+
+// Unloads the plugin codegen_backend() loaded; false when none was loaded.
+// Everything the code generator built must be destroyed first.
+bool unload_code_generator();
 
 // --- the code generator plugin's side ----------------------------------------
 

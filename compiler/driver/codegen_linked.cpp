@@ -8,4 +8,8 @@ const CodegenBackend &codegen_backend() {
   return backend;
 }
 
+std::string code_generator_path() { return ""; }
+
+bool unload_code_generator() { return false; }
+
 } // namespace hvt

@@ -1,9 +1,13 @@
-// The compiler plugin's way to the code generator: libhvt_codegen.so, found
-// next to the compiler plugin itself.
+// The hvt binary's way to the code generator: libhvt_codegen.so, found as
+// codegen_backend.h says.
 #include "driver/codegen_backend.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -11,32 +15,43 @@ namespace hvt {
 
 namespace {
 
-// Where this plugin was loaded from.
-std::string own_directory() {
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void *>(&codegen_backend), &info) == 0 ||
-      !info.dli_fname)
-    return "";
-  std::string path = info.dli_fname;
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
+bool is_file(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Unloaded with the compiler plugin: the host has destroyed everything the
-// code generator built by then (compiler_plugin.cpp).
-struct Handle {
-  void *handle = nullptr;
-  ~Handle() {
-    if (handle)
-      dlclose(handle);
+std::string find_plugin() {
+  if (const char *env = getenv("HVT_CODEGEN"); env && *env)
+    return env;
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    for (const std::string &candidate :
+         {dir + "/" + kCodegenPluginName,
+          dir + "/../lib/hvt/" + kCodegenPluginName})
+      if (is_file(candidate))
+        return candidate;
   }
-};
+#ifdef HVT_PLUGIN_INSTALL_PATH
+  if (is_file(HVT_PLUGIN_INSTALL_PATH))
+    return HVT_PLUGIN_INSTALL_PATH;
+#endif
+  return "";
+}
 
-Handle loaded;
+void *loaded = nullptr;
+std::mutex loading;
 
 CodegenBackend load() {
   CodegenBackend backend;
-  std::string path = own_directory() + "/" + kCodegenPluginName;
+  const std::string &path = code_generator_path();
+  if (path.empty()) {
+    backend.error = std::string("cannot find hvt's code generator (") +
+                    kCodegenPluginName + ")";
+    return backend;
+  }
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
@@ -54,18 +69,40 @@ CodegenBackend load() {
         "hvt's code generator at " + path + " belongs to another build of hvt";
     return backend;
   }
-  loaded.handle = handle;
+  loaded = handle;
   backend.compile_to_bpf = api->compile_to_bpf;
   return backend;
 }
 
+// The backend of the plugin loaded now; reset by unload_code_generator().
+CodegenBackend current;
+bool tried = false;
+
 } // namespace
 
+std::string code_generator_path() {
+  static const std::string path = find_plugin();
+  return path;
+}
+
 const CodegenBackend &codegen_backend() {
-  static std::once_flag once;
-  static CodegenBackend backend;
-  std::call_once(once, [] { backend = load(); });
-  return backend;
+  std::lock_guard<std::mutex> lock(loading);
+  if (!tried) {
+    current = load();
+    tried = true;
+  }
+  return current;
+}
+
+bool unload_code_generator() {
+  std::lock_guard<std::mutex> lock(loading);
+  if (!loaded)
+    return false;
+  dlclose(loaded);
+  loaded = nullptr;
+  current = CodegenBackend{};
+  current.error = "hvt's code generator was unloaded";
+  return true;
 }
 
 } // namespace hvt

@@ -2,7 +2,7 @@
 // Exit codes: 0 success, 1 any user, compile, load or attach error.
 #include "child.h"
 #include "driver/cache.h" // compile cache (performance)
-#include "driver/compiler_plugin.h"
+#include "driver/compiler_host.h"
 #include "driver/pipeline.h"
 #include "kernel_features.h"
 #include "probe_list.h"
@@ -385,7 +385,7 @@ int main(int argc, char **argv) {
   run.verifier_log = dump_verifier ? &std::cout : nullptr;
   run.pid = pid;
   run.child = child ? &*child : nullptr;
-  run.on_attached = hvt::unload_compiler_plugin;
+  run.on_attached = hvt::unload_compiler;
   run.on_warning = [&](const hvt::Diagnostic &d) {
     hvt::render_diagnostic(std::cerr, source, d);
     if (output_format == hvt::OutputFormat::Json)

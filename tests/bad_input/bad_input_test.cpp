@@ -80,8 +80,9 @@ Result run_hvt(const std::vector<std::string> &args, const fs::path &dir,
     dup2(err[1], 2);
     if (chdir(dir.c_str()) != 0 || !forbid_loading())
       _exit(127);
-    // In sanitizer builds: hvt unloads its compiler plugin after compiling,
-    // and LeakSanitizer then takes what the plugin's globals held for leaks.
+    // In sanitizer builds: hvt unloads its code generator plugin after
+    // compiling, and LeakSanitizer then takes what the plugin's globals held
+    // for leaks.
     // The compiler's own leaks are checked in process, by the fuzz replay
     // and the unit tests.
     const char *asan = getenv("ASAN_OPTIONS");

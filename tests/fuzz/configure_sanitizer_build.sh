@@ -22,7 +22,7 @@ sed '/misc\/InterpreterDataReader.h/d' /usr/include/antlr4-runtime/antlr4-runtim
   >"$build_dir/antlr4-compat/antlr4-runtime.h"
 compat=$(cd "$build_dir/antlr4-compat" && pwd)
 
-# The compiler plugin (a shared module) links with --no-undefined, but
+# The code generator plugin (a shared module) links with --no-undefined, but
 # sanitizer runtimes live in the executable that loads it: -z undefs, at the
 # end of every link line, lets the module leave those symbols to it.
 

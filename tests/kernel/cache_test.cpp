@@ -2,10 +2,10 @@
 // at a private cache directory, must hit on a repeated run, miss when the
 // program, its arguments or the kernel change, and detect and rebuild a
 // corrupt, foreign or stale entry instead of loading it. Plus the entry
-// format's own checks, and that the compiler plugin (LLVM) is not mapped
+// format's own checks, and that the code generator plugin (LLVM) is not mapped
 // while a program is attached.
 #include "driver/cache.h"
-#include "driver/compiler_plugin.h"
+#include "driver/compiler_host.h"
 #include "hvt_process.h"
 #include "program_io.h"
 
@@ -30,6 +30,12 @@ namespace {
 
 const char *kProgram = "BEGIN { printf(\"cached %d\\n\", $1); exit(); }";
 
+// The identity hvt writes its entries with: its own build and its code
+// generator's.
+std::string hvt_identity() {
+  return compiler_identity_of(HVT_BINARY, HVT_CODEGEN_PLUGIN);
+}
+
 std::string read_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -53,8 +59,6 @@ protected:
     root_ = templ;
     dir_ = root_ + "/cache";
     setenv("HVT_CACHE_DIR", dir_.c_str(), 1);
-    // The test reads entries with the identity hvt writes them with.
-    setenv("HVT_COMPILER", HVT_COMPILER_PLUGIN, 1);
     unsetenv("HVT_CACHE_KERNEL_ID");
   }
   void TearDown() override {
@@ -204,7 +208,7 @@ TEST_F(CompileCacheTest, StaleDependencyIsRebuilt) {
   CompiledProgram program_read;
   std::vector<CacheDependency> deps;
   std::string error;
-  ASSERT_TRUE(decode_cache_entry(read_file(path), key, compiler_identity(),
+  ASSERT_TRUE(decode_cache_entry(read_file(path), key, hvt_identity(),
                                  program_read, deps, error))
       << error;
   ASSERT_FALSE(deps.empty());
@@ -217,8 +221,7 @@ TEST_F(CompileCacheTest, StaleDependencyIsRebuilt) {
     }
   }
   ASSERT_TRUE(found);
-  write_file(path,
-             encode_cache_entry(key, compiler_identity(), program_read, deps));
+  write_file(path, encode_cache_entry(key, hvt_identity(), program_read, deps));
   Finished stale = run_hvt({"-v", "-e", program}, 60s);
   EXPECT_EQ(stale.exit_code, 0) << stale.err;
   EXPECT_TRUE(has(stale.err, "stale")) << stale.err;
@@ -242,8 +245,7 @@ TEST_F(CompileCacheTest, CompilerIsNotMappedWhileAttached) {
   const std::vector<std::string> args = {
       "-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"};
   auto compiler_mapped = [](const std::string &maps) {
-    return has(maps, "libhvt_compiler") || has(maps, "libhvt_codegen") ||
-           has(maps, "libLLVM");
+    return has(maps, "libhvt_codegen") || has(maps, "libLLVM");
   };
   for (int run_index = 0; run_index < 2; ++run_index) {
     HvtProcess hvt(args);
@@ -251,8 +253,9 @@ TEST_F(CompileCacheTest, CompilerIsNotMappedWhileAttached) {
     const std::string maps_path =
         "/proc/" + std::to_string(hvt.pid()) + "/maps";
     std::string maps = read_file(maps_path);
-    if (run_index == 1) // cached: the compiler was never loaded
+    if (run_index == 1) { // cached: the compiler was never loaded
       EXPECT_FALSE(compiler_mapped(maps)) << maps;
+    }
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (compiler_mapped(maps) &&
            std::chrono::steady_clock::now() < deadline) {

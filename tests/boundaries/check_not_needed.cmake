@@ -1,0 +1,16 @@
+# Fails when BINARY has a dynamic dependency (DT_NEEDED) matching FORBID, or
+# when it has none on EXPECT (so the check tests the right file).
+execute_process(COMMAND readelf -d ${BINARY} OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "readelf failed on ${BINARY}")
+endif()
+string(REGEX MATCHALL "\\(NEEDED\\)[^\n]*" needed "${dynamic}")
+foreach(entry IN LISTS needed)
+  if(entry MATCHES "${FORBID}")
+    message(FATAL_ERROR "${BINARY} loads a shared library it should not: ${entry}")
+  endif()
+endforeach()
+if(NOT dynamic MATCHES "${EXPECT}")
+  message(FATAL_ERROR "${BINARY} does not link ${EXPECT}: the check is not testing the right file")
+endif()
+message(STATUS "${BINARY}: nothing matching ${FORBID} needed")
