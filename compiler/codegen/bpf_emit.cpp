@@ -1,6 +1,7 @@
 // LLVM module -> optimized BPF ELF object, in memory. No clang, no files.
 #include "codegen/bpf_limits.h"
 #include "codegen/codegen.h"
+#include "codegen/log2_bucket.h"
 #include "codegen/ring_buffer_size.h"
 #include "codegen/stack_lifetimes.h"
 
@@ -106,6 +107,7 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
   }
   if (options.optimize)
     optimize(module, *machine);
+  expand_log2_calls(module);
   drop_lifetime_only_blocks(module);
   if (options.dump_ir_optimized) {
     llvm::raw_os_ostream os(*options.dump_ir_optimized);

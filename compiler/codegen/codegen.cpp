@@ -6,6 +6,7 @@
 // becomes one program function in a libbpf-style section. Debug info carries
 // the script text so the verifier log and BTF line info name script lines.
 #include "codegen/codegen.h"
+#include "codegen/log2_bucket.h"
 #include "codegen/map_read_cache.h"
 #include "kernel_functions.h"
 
@@ -796,11 +797,9 @@ private:
   Value *hist_bucket(Value *v) {
     // 0: negative, 1: zero, i >= 2: 2^(i-2) <= v < 2^(i-1), i.e.
     // 2 + floor(log2(v)).
-    // --- performance: the log2 of positive values only, by a binary search
-    // over the bits (the libbpf-tools idiom). BPF has no clz instruction and
-    // LLVM expands ctlz into a popcount with 64-bit constants, which is
-    // longer, and computing it before the sign and zero tests keeps more
-    // values live.
+    // --- performance: the log2 of positive values only (computing it
+    // before the sign and zero tests keeps more values live), through a
+    // placeholder the optimizer does not look into (log2_bucket.h).
     auto *positive = BasicBlock::Create(ctx_, "hist.log2", function_);
     auto *done = BasicBlock::Create(ctx_, "hist.bucket", function_);
     BasicBlock *start = b_.GetInsertBlock();
@@ -808,16 +807,8 @@ private:
                                    b_.getInt64(0), b_.getInt64(1));
     b_.CreateCondBr(b_.CreateICmpSGT(v, b_.getInt64(0)), positive, done);
     b_.SetInsertPoint(positive);
-    Value *x = v;
-    Value *log2 = b_.getInt64(0);
-    for (uint64_t shift : {32, 16, 8, 4, 2}) {
-      Value *big = b_.CreateICmpUGT(x, b_.getInt64((uint64_t{1} << shift) - 1));
-      Value *step = b_.CreateSelect(big, b_.getInt64(shift), b_.getInt64(0));
-      x = b_.CreateLShr(x, step);
-      log2 = b_.CreateOr(log2, step);
-    }
-    log2 = b_.CreateOr(log2, b_.CreateLShr(x, 1)); // x is 1, 2 or 3 here
-    Value *large = b_.CreateAdd(log2, b_.getInt64(2));
+    Value *large =
+        b_.CreateAdd(call_log2(b_, v), b_.getInt64(2), "", true, true);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
     auto *bucket = b_.CreatePHI(b_.getInt64Ty(), 2);

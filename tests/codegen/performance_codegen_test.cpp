@@ -12,6 +12,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <regex>
 #include <sstream>
 
 namespace hvt {
@@ -160,6 +161,42 @@ TEST(HelperCalls, TidIsFetchedOncePerProgram) {
 TEST(HistBucket, NoCtlzExpansion) {
   std::string ir = ir_for("BEGIN { @h = hist(nsecs); }");
   EXPECT_EQ(count(ir, "llvm.ctlz"), 0u);
+}
+
+// Whether the optimized IR has the log2 step "x > below".
+bool has_log2_step(const std::string &ir, const std::string &below) {
+  return std::regex_search(
+      ir, std::regex("icmp ugt i64 %[^,]+, " + below + "(,|\\n)"));
+}
+
+// The optimizer sees the log2 as one opaque call (log2_bucket.h); the
+// backend gets the binary search, one branch per step.
+TEST(HistBucket, Log2IsAPlaceholderUntilTheBackend) {
+  std::string ir = ir_for("BEGIN { @h = hist(nsecs); }");
+  EXPECT_EQ(count(ir, "call i64 @hvt.log2("), 1u) << ir;
+  EXPECT_EQ(count(ir, "icmp ugt"), 0u) << ir;
+  std::string optimized = optimized_ir_for("BEGIN { @h = hist(nsecs); }");
+  EXPECT_EQ(count(optimized, "hvt.log2"), 0u) << optimized;
+  EXPECT_EQ(count(optimized, "icmp ugt i64"), 5u) << optimized;
+  EXPECT_EQ(count(optimized, "select"), 0u) << optimized;
+  for (const char *below : {"4294967295", "65535", "255", "15", "3"})
+    EXPECT_TRUE(has_log2_step(optimized, below)) << below << "\n" << optimized;
+}
+
+// A value the optimizer knows fits in 16 bits needs no 32- or 16-bit step,
+// as when the optimizer saw the whole search; a constant's bucket is
+// computed.
+TEST(HistBucket, Log2StepsFollowWhatTheValueCanBe) {
+  std::string narrow = optimized_ir_for(
+      "tracepoint:syscalls:sys_enter_read { @h = hist(args.count & 0xffff); }");
+  EXPECT_EQ(count(narrow, "icmp ugt i64"), 3u) << narrow;
+  EXPECT_FALSE(has_log2_step(narrow, "4294967295")) << narrow;
+  EXPECT_FALSE(has_log2_step(narrow, "65535")) << narrow;
+  for (const char *below : {"255", "15", "3"})
+    EXPECT_TRUE(has_log2_step(narrow, below)) << below << "\n" << narrow;
+  std::string constant = optimized_ir_for("BEGIN { @h = hist(1024); }");
+  EXPECT_EQ(count(constant, "icmp ugt"), 0u) << constant;
+  EXPECT_EQ(count(constant, "hvt.log2"), 0u) << constant;
 }
 
 TEST(MapReadSharing, ATupleIsReadOnceForPredicateAndBody) {

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <sstream>
+
 using namespace std::chrono_literals;
 
 namespace hvt::test {
@@ -67,6 +70,52 @@ TEST_F(OptimizedPrograms, HistBucketsMatchBpftrace) {
             "[1K, 2K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
             "\n");
   // clang-format on
+}
+
+// The log2 steps (log2_bucket.cpp) on values the compiler cannot fold: both
+// sides of every power of two. Each bucket gets exactly one value, so a
+// wrong step shows as a bucket with two and one with none. (2^63 is
+// negative as hist() reads it.)
+TEST_F(OptimizedPrograms, HistBucketsAtEveryPowerOfTwo) {
+  std::string out =
+      output_of("BEGIN { $x = (uint64)1; $i = 0; while ($i < 63) { $x = $x * 2;"
+                " @below = hist($x - 1); @at = hist($x); $i++; } exit(); }");
+  // @at: 2^1 .. 2^62 in [2, 4) .. [4E, 8E), 2^63 below zero; @below:
+  // 2^k - 1 in [2^(k-1), 2^k): 1 in [1], ..., 2^63 - 1 in [4E, 8E).
+  auto counts = [&](const std::string &map) {
+    std::map<std::string, int> buckets;
+    size_t at = out.find("@" + map + ": \n");
+    EXPECT_NE(at, std::string::npos) << out;
+    std::istringstream lines(out.substr(at));
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line) && !line.empty()) {
+      std::istringstream fields(line.substr(0, line.find('|')));
+      std::string bucket, second;
+      int n = 0;
+      fields >> bucket;
+      if (bucket.back() == ',') { // "[2, 4)"
+        fields >> second;
+        bucket += " " + second;
+      }
+      fields >> n;
+      if (n)
+        buckets[bucket] = n;
+    }
+    return buckets;
+  };
+  std::map<std::string, int> at = counts("at");
+  std::map<std::string, int> below = counts("below");
+  EXPECT_EQ(at.size(), 63u) << out;
+  EXPECT_EQ(below.size(), 63u) << out;
+  for (const auto &[bucket, n] : at)
+    EXPECT_EQ(n, 1) << bucket << "\n" << out;
+  for (const auto &[bucket, n] : below)
+    EXPECT_EQ(n, 1) << bucket << "\n" << out;
+  for (const char *bucket : {"(..., 0)", "[2, 4)", "[4G, 8G)", "[4E, 8E)"})
+    EXPECT_EQ(at.count(bucket), 1u) << bucket << "\n" << out;
+  for (const char *bucket : {"[1]", "[2G, 4G)", "[4E, 8E)"})
+    EXPECT_EQ(below.count(bucket), 1u) << bucket << "\n" << out;
 }
 
 TEST_F(OptimizedPrograms, KeyLessHistogramsZeroAndClearAsBpftraceDoes) {
