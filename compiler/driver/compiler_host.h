@@ -15,10 +15,10 @@
 
 namespace hvt {
 
-// compile() (pipeline.h), with the result copied into objects this binary
-// built, so that nothing in it refers to the code generator's code once
-// that is unloaded. A code generator that cannot be found or loaded, or
-// that belongs to another hvt build, is an error in `diags`.
+// compile() (pipeline.h), whose result stays valid once the code generator
+// is unloaded (see compiler_host.cpp). A code generator that cannot be
+// found or loaded, or that belongs to another hvt build, is an error in
+// `diags`.
 std::optional<CompiledProgram> compile_here(const SourceFile &source,
                                             const CompileOptions &options,
                                             Diagnostics &diags);

@@ -321,6 +321,38 @@ TEST_F(Cli, DumpVerifierOfAnAcceptedProgram) {
 }
 
 // ---------------------------------------------------------------------------
+// The code generator plugin
+
+// A compiling run whose code generator is missing, or is not hvt's, says so
+// and stops; nothing crashes and nothing is loaded.
+TEST_F(Cli, AMissingOrForeignCodeGeneratorIsAClearError) {
+  const std::vector<std::string> args = {"--no-cache", "-e",
+                                         "BEGIN { printf(\"ran\\n\"); }"};
+  setenv("HVT_CODEGEN", "/nonexistent/libhvt_codegen.so", 1);
+  Finished missing = run_hvt(args);
+  // A shared object that loads but has no hvt entry point.
+  setenv("HVT_CODEGEN", "/lib/x86_64-linux-gnu/libz.so.1", 1);
+  Finished foreign = run_hvt(args);
+  unsetenv("HVT_CODEGEN");
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_EQ(missing.out, "");
+  EXPECT_NE(missing.err.find("error: cannot load hvt's code generator: "
+                             "/nonexistent/libhvt_codegen.so"),
+            std::string::npos)
+      << missing.err;
+  EXPECT_NE(missing.err.find("hint: rebuild or reinstall hvt"),
+            std::string::npos)
+      << missing.err;
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.err;
+  EXPECT_EQ(foreign.out, "");
+  EXPECT_NE(foreign.err.find("error: hvt's code generator at "
+                             "/lib/x86_64-linux-gnu/libz.so.1 belongs to "
+                             "another build of hvt"),
+            std::string::npos)
+      << foreign.err;
+}
+
+// ---------------------------------------------------------------------------
 // Scripts, parameters, exit codes
 
 TEST_F(Cli, StandardScriptsByNameAndTheirList) {
