@@ -1,12 +1,11 @@
 // The hvt binary's way to the code generator: libhvt_codegen.so, found as
 // codegen_backend.h says.
 #include "driver/codegen_backend.h"
+#include "frontend/install_paths.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -23,11 +22,7 @@ bool is_file(const std::string &path) {
 std::string find_plugin() {
   if (const char *env = getenv("HVT_CODEGEN"); env && *env)
     return env;
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
+  if (std::string dir = executable_directory(); !dir.empty()) {
     for (const std::string &candidate :
          {dir + "/" + kCodegenPluginName,
           dir + "/../lib/hvt/" + kCodegenPluginName})

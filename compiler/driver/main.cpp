@@ -4,6 +4,7 @@
 #include "driver/cache.h" // compile cache (performance)
 #include "driver/compiler_host.h"
 #include "driver/pipeline.h"
+#include "frontend/install_paths.h"
 #include "kernel_features.h"
 #include "probe_list.h"
 #include "runtime.h"
@@ -71,13 +72,8 @@ std::vector<std::string> script_directories() {
       if (!dir.empty())
         dirs.push_back(dir);
   }
-  char self[PATH_MAX] = {};
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    std::string bin(self, static_cast<size_t>(n));
-    bin = bin.substr(0, bin.rfind('/'));
+  if (std::string bin = hvt::executable_directory(); !bin.empty())
     dirs.push_back(bin + "/../share/hvt/scripts");
-  }
   dirs.push_back(HVT_SCRIPTS_DIR);
   dirs.push_back(HVT_SOURCE_SCRIPTS_DIR);
   return dirs;

@@ -1,4 +1,5 @@
 #include "passes/tracepoint_format.h"
+#include "frontend/install_paths.h"
 #include "passes/host_fields.h"
 
 #include "tracefs.h"
@@ -86,11 +87,7 @@ std::vector<std::string> subdirectories(const std::string &path) {
 std::string find_shipped_formats_dir() {
   if (const char *env = getenv("HVT_FORMATS_DIR"); env && is_directory(env))
     return env;
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    std::string dir(exe, n);
-    dir = dir.substr(0, dir.rfind('/'));
+  if (std::string dir = executable_directory(); !dir.empty()) {
     std::string installed = dir + "/../share/hvt/scripts/formats";
     if (is_directory(installed))
       return installed;
