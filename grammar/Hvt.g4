@@ -192,6 +192,11 @@ fieldName
 
 // ------------------------------------------------------------------- lexer
 
+// These rules define hvt's tokens. The parser reads tokens from the
+// hand-written compiler/frontend/lexer.cpp, which must give exactly what the
+// generated lexer gives (tests/frontend/lexer_test.cpp and the fuzz target
+// compare them): a generated lexer builds its DFA anew in every process.
+
 // Keywords (before IDENT: on equal length the first rule wins).
 CONFIG   : 'config' ;
 LET      : 'let' ;

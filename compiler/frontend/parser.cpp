@@ -10,9 +10,10 @@
 
 #include "frontend/ast_builder.h"
 
-#include "HvtLexer.h"
 #include "HvtParser.h"
 #include "antlr4-runtime.h"
+#include "frontend/byte_stream.h"
+#include "frontend/lexer.h"
 
 #include <algorithm>
 #include <exception>
@@ -24,7 +25,6 @@
 namespace hvt {
 namespace {
 
-using hvt_grammar::HvtLexer;
 using hvt_grammar::HvtParser;
 using P = HvtParser;
 using antlr4::Token;
@@ -42,49 +42,35 @@ constexpr size_t kMaxRuleDepth = 4000;
 // kMaxRuleDepth fits in every build, whatever the caller's stack.
 constexpr size_t kParserStackSize = 64 << 20;
 
-// ------------------------------------------------------------ char stream
-
-// Feeds the lexer one symbol per byte. ANTLRInputStream would decode UTF-8
-// (and throw on malformed input); bytes keep token offsets and columns in
-// the units of SourceLocation, and let malformed bytes reach the lexer as
-// ordinary unexpected characters.
-class ByteStream : public antlr4::CharStream {
+// Hands the parser the tokens lex() made, as the generated lexer would.
+class LexedTokenSource : public antlr4::TokenSource {
 public:
-  ByteStream(std::string_view text, std::string name)
-      : text_(text), name_(std::move(name)) {}
+  LexedTokenSource(std::vector<LexedToken> tokens, antlr4::CharStream &input)
+      : tokens_(std::move(tokens)), input_(input) {}
 
-  void consume() override {
-    if (pos_ < text_.size())
-      ++pos_;
+  std::unique_ptr<Token> nextToken() override {
+    const LexedToken &lexed = tokens_[next_]; // the last one is EOF
+    if (next_ + 1 < tokens_.size())
+      ++next_;
+    auto token = std::make_unique<antlr4::CommonToken>(
+        std::pair<antlr4::TokenSource *, antlr4::CharStream *>(this, &input_),
+        lexed.type, lexed.channel, lexed.start, lexed.stop);
+    token->setLine(lexed.line);
+    token->setCharPositionInLine(lexed.column);
+    return token;
   }
-  size_t LA(ssize_t i) override {
-    if (i == 0)
-      return 0; // undefined by the IntStream contract
-    ssize_t index = static_cast<ssize_t>(pos_) + (i > 0 ? i - 1 : i);
-    if (index < 0 || static_cast<size_t>(index) >= text_.size())
-      return antlr4::IntStream::EOF;
-    return static_cast<unsigned char>(text_[index]);
+  size_t getLine() const override { return tokens_[next_].line; }
+  size_t getCharPositionInLine() override { return tokens_[next_].column; }
+  antlr4::CharStream *getInputStream() override { return &input_; }
+  std::string getSourceName() override { return input_.getSourceName(); }
+  antlr4::TokenFactory<antlr4::CommonToken> *getTokenFactory() override {
+    return antlr4::CommonTokenFactory::DEFAULT.get();
   }
-  ssize_t mark() override { return -1; }
-  void release(ssize_t) override {}
-  size_t index() override { return pos_; }
-  void seek(size_t index) override { pos_ = std::min(index, text_.size()); }
-  size_t size() override { return text_.size(); }
-  std::string getSourceName() const override { return name_; }
-  std::string getText(const antlr4::misc::Interval &interval) override {
-    if (interval.a < 0 || interval.b < interval.a ||
-        static_cast<size_t>(interval.a) >= text_.size())
-      return "";
-    size_t start = interval.a;
-    size_t stop = std::min<size_t>(interval.b, text_.size() - 1);
-    return std::string(text_.substr(start, stop - start + 1));
-  }
-  std::string toString() const override { return std::string(text_); }
 
 private:
-  std::string_view text_;
-  std::string name_;
-  size_t pos_ = 0;
+  std::vector<LexedToken> tokens_;
+  antlr4::CharStream &input_;
+  size_t next_ = 0;
 };
 
 // ------------------------------------------------------ error collection
@@ -343,32 +329,19 @@ private:
   std::string next_note_;
 };
 
-// Replaces ANTLR's console listener on the lexer and the parser. Parser
-// messages arrive already worded by ErrorStrategy.
+// Replaces ANTLR's console listener on the parser. Messages arrive already
+// worded by ErrorStrategy. (lex() reports nothing itself: its error tokens
+// are check_tokens()'s to report.)
 class ErrorListener : public antlr4::BaseErrorListener {
 public:
   explicit ErrorListener(ParseState &state) : state_(state) {}
 
-  void syntaxError(antlr4::Recognizer *, Token *offending, size_t line,
-                   size_t column, const std::string &message,
-                   std::exception_ptr) override {
-    bool more_allowed;
-    if (offending) {
-      auto [note_range, note] = state_.take_next_note();
-      more_allowed = state_.add(*offending, message, note_range, note);
-    } else {
-      // Lexer errors cannot happen (STRAY_CHAR matches any byte), but if one
-      // did, it would be about the character at line:column.
-      std::string_view text = state_.file().line(line);
-      size_t length = 1;
-      std::string shown = describe_char(text, column, length);
-      SourceRange range{
-          {static_cast<uint32_t>(line), static_cast<uint32_t>(column + 1)},
-          {static_cast<uint32_t>(line),
-           static_cast<uint32_t>(column + length)}};
-      more_allowed = state_.errors().add(
-          {range, "unexpected character '" + shown + "'", {}, {}});
-    }
+  void syntaxError(antlr4::Recognizer *, Token *offending, size_t, size_t,
+                   const std::string &message, std::exception_ptr) override {
+    auto [note_range, note] = state_.take_next_note();
+    bool more_allowed =
+        offending ? state_.add(*offending, message, note_range, note)
+                  : state_.errors().add({{}, message, note_range, note});
     if (!more_allowed)
       throw ParseAborted{};
   }
@@ -771,11 +744,8 @@ std::unique_ptr<ast::Program> parse_program_here(const SourceFile &file,
   ParseState state(file);
   ErrorListener listener(state);
   ByteStream input(file.text(), file.name());
-  HvtLexer lexer(&input);
-  lexer.source = &file.text();
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&listener);
-  antlr4::CommonTokenStream tokens(&lexer);
+  LexedTokenSource lexed(lex(file.text()), input);
+  antlr4::CommonTokenStream tokens(&lexed);
 
   try {
     tokens.fill();
@@ -805,7 +775,7 @@ std::unique_ptr<ast::Program> parse_program_here(const SourceFile &file,
     }
     return program;
   } catch (const ParseAborted &) {
-    state.errors().flush(diags); // the lexer gave up
+    state.errors().flush(diags); // too many errors
   } catch (const std::exception &e) {
     // ANTLR's own exceptions; not expected, but never fatal to the caller.
     state.errors().flush(diags);

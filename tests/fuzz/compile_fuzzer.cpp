@@ -7,12 +7,16 @@
 //    an LLVM backend failure): those are hvt bugs, not user mistakes;
 //  * every diagnostic renders, and every range points into the source;
 //  * a compiled ELF is one libbpf can open, with one program per probe
-//    attach point and every map the metadata names.
+//    attach point and every map the metadata names;
+//  * the hand-written lexer gives the tokens the grammar's generated lexer
+//    gives.
 //
 // The same file builds two ways (tests/fuzz/CMakeLists.txt): with clang as a
 // libFuzzer binary, and with any compiler as `fuzz_replay`, which runs the
 // seed corpus and every saved crash as a regression test.
 #include "driver/pipeline.h"
+
+#include "../frontend/generated_lexer.h"
 
 #include <bpf/libbpf.h>
 
@@ -101,6 +105,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   auto compiled = hvt::compile(source, options, diags);
   std::string log = diags.render(source);
+
+  if (hvt::lex(source.text()) != hvt::lex_with_generated_lexer(source.text()))
+    fail("lex() differs from the grammar's lexer", source.text());
 
   for (const auto &diag : diags.all()) {
     if (diag.message.rfind("internal ", 0) == 0)
