@@ -7,6 +7,7 @@
 #include "passes/semantic.h"
 #include "program.h"
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 
@@ -17,8 +18,15 @@ class LLVMContext;
 
 namespace hvt {
 
+// Which IR optimizations run before the BPF backend (bpf_emit.cpp).
+enum class Optimizer : uint8_t {
+  Chosen,  // a short pipeline for loop-free modules, LLVM's O2 for the rest
+  Default, // LLVM's O2 pipeline for every module (tests compare the two)
+  None,
+};
+
 struct CodegenOptions {
-  bool optimize = true;
+  Optimizer optimizer = Optimizer::Chosen;
   // Debug dumps (-d ir / ir-opt / asm); null means off.
   std::ostream *dump_ir = nullptr;
   std::ostream *dump_ir_optimized = nullptr;

@@ -331,7 +331,7 @@ std::string CompileCache::key(const SourceFile &source,
   add_field(hash, std::to_string(s.child_pid));
   add_field(hash, std::to_string(static_cast<int>(s.stack_mode)));
   add_field(hash, std::to_string(s.read_environment));
-  add_field(hash, std::to_string(options.codegen.optimize));
+  add_field(hash, std::to_string(static_cast<int>(options.codegen.optimizer)));
   // The environment the compiler reads: bpftrace's settings, where the
   // shipped tracepoint formats are, and the forced kvm vendor
   // (passes/host_fields.h).
