@@ -285,13 +285,15 @@ private:
   void operator_token() {
     char c = text_[pos_];
     char second = at(pos_ + 1);
-    auto one_of = [&](size_t single, char two, size_t double_type,
-                      size_t assign) {
-      if (second == '=' && assign)
-        return emit(assign, pos_ + 2);
-      if (two && second == two)
-        return emit(double_type, pos_ + 2);
-      emit(single, pos_ + 1);
+    // `c` alone, `c=` (when `with_equals` is a type) or `cc` (when
+    // `doubled_char` is `c`), whichever is longest.
+    auto one_of = [&](size_t alone, char doubled_char, size_t doubled,
+                      size_t with_equals) {
+      if (second == '=' && with_equals)
+        return emit(with_equals, pos_ + 2);
+      if (doubled_char && second == doubled_char)
+        return emit(doubled, pos_ + 2);
+      emit(alone, pos_ + 1);
     };
     switch (c) {
     case '(':
