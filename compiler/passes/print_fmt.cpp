@@ -1265,10 +1265,11 @@ bool assign_tables(SymbolicNode &node, SymbolTables &tables) {
   return node.table_id != 0;
 }
 
-SymbolicFields::SymbolicFields() : SymbolicFields(shipped_print_functions()) {}
+SymbolicFields::SymbolicFields()
+    : tables_(std::make_shared<SymbolTables>()) {}
 
 SymbolicFields::SymbolicFields(PrintFunctions functions)
-    : functions_(std::move(functions)),
+    : own_functions_(std::move(functions)),
       tables_(std::make_shared<SymbolTables>()) {}
 
 const SymbolicSpec *SymbolicFields::resolve(const TracepointFormat &format,
@@ -1278,7 +1279,7 @@ const SymbolicSpec *SymbolicFields::resolve(const TracepointFormat &format,
   auto it = cache_.find(key);
   if (it == cache_.end()) {
     Entry entry;
-    entry.spec = find_symbolic(format, field, functions_, entry.error);
+    entry.spec = find_symbolic(format, field, functions(), entry.error);
     if (entry.spec && !assign_tables(*entry.spec->root, *tables_)) {
       entry.error = "the program names values with more than " +
                     std::to_string(kMaxSymbolTables) + " different tables";

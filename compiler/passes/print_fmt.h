@@ -226,7 +226,9 @@ bool assign_tables(SymbolicNode &node, SymbolTables &tables);
 // in one SymbolTables that every symbolic value's Type shares.
 class SymbolicFields {
 public:
-  SymbolicFields(); // with shipped_print_functions()
+  // With shipped_print_functions(), read when first needed: every compile
+  // makes one, few scripts use symbolic().
+  SymbolicFields();
   explicit SymbolicFields(PrintFunctions functions);
 
   // How `format` names `field`, with table ids assigned; null and `error`
@@ -236,7 +238,9 @@ public:
   // A spec resolve() returned before ("cat:name", field), or null.
   const SymbolicSpec *find(const std::string &tracepoint,
                            const std::string &field) const;
-  const PrintFunctions &functions() const { return functions_; }
+  const PrintFunctions &functions() const {
+    return own_functions_ ? *own_functions_ : shipped_print_functions();
+  }
   std::shared_ptr<const SymbolTables> tables() const { return tables_; }
 
 private:
@@ -244,7 +248,7 @@ private:
     std::optional<SymbolicSpec> spec;
     std::string error;
   };
-  PrintFunctions functions_;
+  std::optional<PrintFunctions> own_functions_;
   std::map<std::pair<std::string, std::string>, Entry> cache_;
   std::shared_ptr<SymbolTables> tables_;
 };
