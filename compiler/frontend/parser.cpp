@@ -650,6 +650,79 @@ bool check_tokens(const std::vector<Token *> &tokens, ParseState &state) {
 // sends LL into full-context prediction). If it fails, whether on a real
 // error or on the rare input SLL cannot handle, a second parse with full LL
 // prediction and error recovery produces the tree or the diagnostics. The
+// ANTLR predicts a decision that one token cannot settle by building DFA
+// states from nothing in every process; two of them cost more than half of
+// a script's parse (docs/performance.md). The SLL parse answers those from
+// the next tokens instead, exactly as ANTLR's SLL prediction answers them
+// on every input that parse accepts (parser_test.cpp compares the trees
+// on every test program). Input it does not accept goes
+// to the full LL parse, which keeps ANTLR's own prediction and messages.
+//  - primary: the token picks the alternative; a name followed by '(' is a
+//    call (a name followed by a parenthesized statement is the same tokens:
+//    SLL takes the first alternative, the call).
+//  - mapRef: '[' after a map starts its keys (an index of the map accepts
+//    nothing more), anything else ends the map reference.
+class ShortcutPredictor : public antlr4::atn::ParserATNSimulator {
+public:
+  ShortcutPredictor(antlr4::Parser *parser,
+                    antlr4::atn::ParserATNSimulator &generated)
+      : ParserATNSimulator(parser, parser->getATN(), generated.decisionToDFA,
+                           generated.getSharedContextCache()) {}
+
+  size_t adaptivePredict(antlr4::TokenStream *input, size_t decision,
+                         antlr4::ParserRuleContext *outer) override {
+    const Decisions &known = decisions(atn);
+    if (decision == known.primary) {
+      switch (input->LA(1)) {
+      case P::INT: return 1;
+      case P::STRING: return 2;
+      case P::VARIABLE: return 3;
+      case P::POSITIONAL: return 4;
+      case P::POSITIONAL_COUNT: return 5;
+      case P::MAP: return 6;
+      case P::IDENT: return input->LA(2) == P::LPAREN ? 7 : 8;
+      case P::LPAREN: return 9;
+      default: break;
+      }
+    } else if (decision == known.map_keys) {
+      return input->LA(1) == P::LBRACKET ? 1 : 2;
+    }
+    return ParserATNSimulator::adaptivePredict(input, decision, outer);
+  }
+
+private:
+  static constexpr size_t kNone = ~size_t{0};
+  struct Decisions {
+    size_t primary = kNone;  // the choice among primary's 9 alternatives
+    size_t map_keys = kNone; // mapRef's optional `[ keys ]`
+  };
+  // Found in the ATN, so a grammar edit cannot make a shortcut answer
+  // another decision: a rule of another shape gets no shortcut.
+  static const Decisions &decisions(const antlr4::atn::ATN &atn) {
+    static const Decisions found = [&] {
+      Decisions d;
+      for (size_t i = 0; i < atn.getNumberOfDecisions(); ++i) {
+        antlr4::atn::DecisionState *state = atn.getDecisionState(i);
+        if (state->ruleIndex == P::RulePrimary &&
+            state->transitions.size() == 9)
+          d.primary = i;
+        if (state->ruleIndex == P::RuleMapRef && state->transitions.size() == 2)
+          d.map_keys = i;
+      }
+      return d;
+    }();
+    return found;
+  }
+};
+
+void use_shortcut_prediction(antlr4::Parser &parser) {
+  auto *generated = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  auto *shortcuts = new ShortcutPredictor(&parser, *generated);
+  shortcuts->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  // Deletes the generated simulator; the parser's destructor deletes this.
+  parser.setInterpreter(shortcuts);
+}
+
 // parsers own the tree, so they are returned in `parsers`.
 P::ProgramContext *
 parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
@@ -659,6 +732,7 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
       *parsers.emplace_back(std::make_unique<GuardedParser>(&tokens, state));
   fast.removeErrorListeners();
   fast.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  use_shortcut_prediction(fast);
   fast.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
       antlr4::atn::PredictionMode::SLL);
   fast.addParseListener(&separators);
@@ -811,6 +885,32 @@ ast::ExprPtr parse_expression(const std::string &text, std::string &error) {
     return nullptr;
   }
   return std::move(stmt->expr);
+}
+
+std::string sll_parse_tree_for_testing(const std::string &text,
+                                       bool shortcuts) {
+  std::string tree;
+  with_parser_stack([&] {
+    SourceFile file("test", text);
+    ParseState state(file);
+    ByteStream input(file.text(), file.name());
+    LexedTokenSource lexed(lex(file.text()), input);
+    antlr4::CommonTokenStream tokens(&lexed);
+    tokens.fill();
+    GuardedParser parser(&tokens, state);
+    parser.removeErrorListeners();
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    if (shortcuts)
+      use_shortcut_prediction(parser);
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    try {
+      tree = parser.program()->toStringTree(&parser);
+    } catch (const antlr4::ParseCancellationException &) {
+    } catch (const ParseAborted &) {
+    }
+  });
+  return tree;
 }
 
 } // namespace hvt

@@ -37,4 +37,10 @@ ast::ExprPtr parse_expression(const std::string &text, std::string &error);
 void with_parser_stack(const std::function<void()> &work,
                        const std::function<void()> &meanwhile = {});
 
+// For tests: the parse tree (ANTLR's text form) the SLL parse makes of
+// `text`, with or without its shortcut predictions (parser.cpp); empty
+// when that parse does not accept `text`.
+std::string sll_parse_tree_for_testing(const std::string &text,
+                                       bool shortcuts);
+
 } // namespace hvt
