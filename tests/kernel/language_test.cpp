@@ -320,8 +320,11 @@ TEST_F(LanguageKernel, SyscallFieldsAndUserStrings) {
                      "str(args->buf), args->count, "
                      "args->fd > 2); exit(); }",
                      [] {
+                       // On the stack: BPF cannot fault in a page of the
+                       // binary the forked child has not touched yet.
+                       char text[] = "hello world";
                        int fd = open("/dev/null", O_WRONLY);
-                       (void)!write(fd, "hello world", 11);
+                       (void)!write(fd, text, 11);
                      });
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.out.find("\n[hello] [hello world] 11 1\n"), std::string::npos)
