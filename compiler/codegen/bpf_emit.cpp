@@ -228,13 +228,14 @@ std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
                                               Diagnostics &diags) {
   auto compilation = std::make_unique<Compilation>();
   CompiledProgram compiled;
-  compilation->module = generate_ir(*compilation->context, program, semantic,
-                                    source, compiled);
+  compilation->module =
+      generate_ir(*compilation->context, program, semantic, source, compiled);
   llvm::Module &module = *compilation->module;
   long page_size = sysconf(_SC_PAGESIZE);
   compiled.ringbuf_size = ring_buffer_size(
       module, compiled, page_size > 0 ? static_cast<uint32_t>(page_size) : 0);
-  bool emitted = emit_checked_object(module, options, &program, compiled, diags);
+  bool emitted =
+      emit_checked_object(module, options, &program, compiled, diags);
   retire(std::move(compilation));
   if (!emitted)
     return std::nullopt;

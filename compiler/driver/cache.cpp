@@ -662,8 +662,8 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
   bool dumps = options.dump_ast || options.codegen.dump_ir ||
                options.codegen.dump_ir_optimized || options.codegen.dump_asm;
   // -c's child pid is new on every run: such programs never repeat.
-  bool wanted = cache_options.enabled && !dumps &&
-                options.semantic.child_pid == 0;
+  bool wanted =
+      cache_options.enabled && !dumps && options.semantic.child_pid == 0;
   Compiler own;
   if (!compiler) {
     own.compile = compile_here;

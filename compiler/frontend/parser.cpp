@@ -676,15 +676,24 @@ public:
     const Decisions &known = decisions(atn);
     if (decision == known.primary) {
       switch (input->LA(1)) {
-      case P::INT: return 1;
-      case P::STRING: return 2;
-      case P::VARIABLE: return 3;
-      case P::POSITIONAL: return 4;
-      case P::POSITIONAL_COUNT: return 5;
-      case P::MAP: return 6;
-      case P::IDENT: return input->LA(2) == P::LPAREN ? 7 : 8;
-      case P::LPAREN: return 9;
-      default: break;
+      case P::INT:
+        return 1;
+      case P::STRING:
+        return 2;
+      case P::VARIABLE:
+        return 3;
+      case P::POSITIONAL:
+        return 4;
+      case P::POSITIONAL_COUNT:
+        return 5;
+      case P::MAP:
+        return 6;
+      case P::IDENT:
+        return input->LA(2) == P::LPAREN ? 7 : 8;
+      case P::LPAREN:
+        return 9;
+      default:
+        break;
       }
     } else if (decision == known.map_keys) {
       return input->LA(1) == P::LBRACKET ? 1 : 2;
@@ -786,9 +795,9 @@ void with_parser_stack(const std::function<void()> &work,
   };
   pthread_attr_t attributes;
   pthread_t thread;
-  bool started = pthread_attr_init(&attributes) == 0 &&
-                 pthread_attr_setdetachstate(&attributes,
-                                             PTHREAD_CREATE_DETACHED) == 0;
+  bool started =
+      pthread_attr_init(&attributes) == 0 &&
+      pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED) == 0;
   // The new thread starts on another CPU than this one, which goes on
   // working: left to the scheduler it was placed beside its creator and,
   // on these VMs, moved to the idle CPU only 1-3 ms later (measured), so

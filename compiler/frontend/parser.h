@@ -40,7 +40,6 @@ void with_parser_stack(const std::function<void()> &work,
 // For tests: the parse tree (ANTLR's text form) the SLL parse makes of
 // `text`, with or without its shortcut predictions (parser.cpp); empty
 // when that parse does not accept `text`.
-std::string sll_parse_tree_for_testing(const std::string &text,
-                                       bool shortcuts);
+std::string sll_parse_tree_for_testing(const std::string &text, bool shortcuts);
 
 } // namespace hvt

@@ -1265,8 +1265,7 @@ bool assign_tables(SymbolicNode &node, SymbolTables &tables) {
   return node.table_id != 0;
 }
 
-SymbolicFields::SymbolicFields()
-    : tables_(std::make_shared<SymbolTables>()) {}
+SymbolicFields::SymbolicFields() : tables_(std::make_shared<SymbolTables>()) {}
 
 SymbolicFields::SymbolicFields(PrintFunctions functions)
     : own_functions_(std::move(functions)),
