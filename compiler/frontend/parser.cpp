@@ -646,19 +646,13 @@ bool check_tokens(const std::vector<Token *> &tokens, ParseState &state) {
   return parseable;
 }
 
-// Parses the tokens. The first attempt uses SLL prediction and gives up at
-// the first error: for valid programs that is several times faster than full
-// LL prediction (the loose statement grammar makes `a -b` ambiguous, which
-// sends LL into full-context prediction). If it fails, whether on a real
-// error or on the rare input SLL cannot handle, a second parse with full LL
-// prediction and error recovery produces the tree or the diagnostics. The
 // ANTLR predicts a decision that one token cannot settle by building DFA
 // states from nothing in every process; two of them cost more than half of
 // a script's parse (docs/performance.md). The SLL parse answers those from
 // the next tokens instead, exactly as ANTLR's SLL prediction answers them
-// on every input that parse accepts (parser_test.cpp compares the trees
-// on every test program). Input it does not accept goes
-// to the full LL parse, which keeps ANTLR's own prediction and messages.
+// on every input that parse accepts (parser_prediction_test.cpp compares
+// the trees on every test program). Input it does not accept goes to the
+// full LL parse, which keeps ANTLR's own prediction and messages.
 //  - primary: the token picks the alternative; a name followed by '(' is a
 //    call (a name followed by a parenthesized statement is the same tokens:
 //    SLL takes the first alternative, the call).
@@ -726,14 +720,26 @@ private:
   }
 };
 
-void use_shortcut_prediction(antlr4::Parser &parser) {
-  auto *generated = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-  auto *shortcuts = new ShortcutPredictor(&parser, *generated);
-  shortcuts->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-  // Deletes the generated simulator; the parser's destructor deletes this.
-  parser.setInterpreter(shortcuts);
+// The first, fast parse: SLL prediction (with the shortcuts unless a test
+// compares without them), giving up at the first error.
+void set_up_sll_parse(GuardedParser &parser, bool shortcuts = true) {
+  parser.removeErrorListeners();
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  if (shortcuts) {
+    auto *generated = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+    // Deletes the generated simulator; the parser's destructor deletes this.
+    parser.setInterpreter(new ShortcutPredictor(&parser, *generated));
+  }
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::SLL);
 }
 
+// Parses the tokens. The first attempt uses SLL prediction and gives up at
+// the first error: for valid programs that is several times faster than full
+// LL prediction (the loose statement grammar makes `a -b` ambiguous, which
+// sends LL into full-context prediction). If it fails, whether on a real
+// error or on the rare input SLL cannot handle, a second parse with full LL
+// prediction and error recovery produces the tree or the diagnostics. The
 // parsers own the tree, so they are returned in `parsers`.
 P::ProgramContext *
 parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
@@ -741,11 +747,7 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
            std::vector<std::unique_ptr<GuardedParser>> &parsers) {
   auto &fast =
       *parsers.emplace_back(std::make_unique<GuardedParser>(&tokens, state));
-  fast.removeErrorListeners();
-  fast.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  use_shortcut_prediction(fast);
-  fast.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
-      antlr4::atn::PredictionMode::SLL);
+  set_up_sll_parse(fast);
   fast.addParseListener(&separators);
   size_t checkpoint = state.checkpoint();
   try {
@@ -918,12 +920,7 @@ std::string sll_parse_tree_for_testing(const std::string &text,
     antlr4::CommonTokenStream tokens(&lexed);
     tokens.fill();
     GuardedParser parser(&tokens, state);
-    parser.removeErrorListeners();
-    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-    if (shortcuts)
-      use_shortcut_prediction(parser);
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
-        antlr4::atn::PredictionMode::SLL);
+    set_up_sll_parse(parser, shortcuts);
     try {
       tree = parser.program()->toStringTree(&parser);
     } catch (const antlr4::ParseCancellationException &) {

@@ -4,11 +4,10 @@
 #include "frontend/lexer.h"
 
 #include "generated_lexer.h"
+#include "test_programs.h"
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -85,22 +84,10 @@ TEST(Lexer, SameAsTheGrammarOnTricky) {
 }
 
 TEST(Lexer, SameAsTheGrammarOnEveryTestProgram) {
-  namespace fs = std::filesystem;
-  std::string root = HVT_SOURCE_DIR;
-  size_t files = 0;
-  for (const char *dir : {"scripts", "bench/programs", "tests/data",
-                          "tests/bad_input", "tests/fuzz/corpus"}) {
-    for (const auto &entry :
-         fs::recursive_directory_iterator(root + "/" + dir)) {
-      if (!entry.is_regular_file() || entry.file_size() > 1 << 20)
-        continue;
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      expect_same_tokens(text.str(), entry.path().string());
-      ++files;
-    }
-  }
+  size_t files = for_each_test_program(
+      [](const std::string &path, const std::string &text) {
+        expect_same_tokens(text, path);
+      });
   EXPECT_GT(files, 1000u);
 }
 

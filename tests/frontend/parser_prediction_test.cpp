@@ -3,11 +3,10 @@
 // text the SLL parse does not accept.
 #include "frontend/parser.h"
 
+#include "test_programs.h"
+
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace hvt {
 namespace {
@@ -38,25 +37,13 @@ TEST(ShortcutPrediction, TheTreeOfEachKindOfPrimary) {
 }
 
 TEST(ShortcutPrediction, SameTreeAsAntlrOnEveryTestProgram) {
-  namespace fs = std::filesystem;
-  std::string root = HVT_SOURCE_DIR;
-  size_t files = 0, accepted = 0;
-  for (const char *dir : {"scripts", "bench/programs", "tests/data",
-                          "tests/bad_input", "tests/fuzz/corpus"}) {
-    for (const auto &entry :
-         fs::recursive_directory_iterator(root + "/" + dir)) {
-      if (!entry.is_regular_file() || entry.file_size() > 1 << 20)
-        continue;
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      std::string with = sll_parse_tree_for_testing(text.str(), true);
-      EXPECT_EQ(with, sll_parse_tree_for_testing(text.str(), false))
-          << entry.path();
-      accepted += !with.empty();
-      ++files;
-    }
-  }
+  size_t accepted = 0;
+  size_t files = for_each_test_program(
+      [&](const std::string &path, const std::string &text) {
+        std::string with = sll_parse_tree_for_testing(text, true);
+        EXPECT_EQ(with, sll_parse_tree_for_testing(text, false)) << path;
+        accepted += !with.empty();
+      });
   EXPECT_GT(files, 1000u);
   EXPECT_GT(accepted, 300u);
 }
