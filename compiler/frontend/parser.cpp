@@ -769,19 +769,22 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
 } // namespace
 
 void with_parser_stack(const std::function<void()> &work,
-                       const std::function<void()> &meanwhile) {
+                       const std::function<void()> &meanwhile,
+                       const std::function<void()> &afterwards) {
   // Owned by the thread, which is detached: the caller waits for `done`,
   // not for the thread's exit. Joining it cost ~0.2 ms of every compile
   // (the kernel ending the thread, then its 64 MiB stack unmapped), after
   // the work itself was done.
   struct Call {
     const std::function<void()> *work; // the caller's: it waits for `done`
+    std::function<void()> afterwards;  // a copy: the caller does not wait
     std::promise<void> done;
     cpu_set_t allowed; // the process's CPUs, when the thread was pinned
     bool pinned = false;
   };
   auto call = std::make_unique<Call>();
   call->work = &work;
+  call->afterwards = afterwards;
   std::future<void> done = call->done.get_future();
   auto entry = [](void *arg) -> void * {
     std::unique_ptr<Call> c(static_cast<Call *>(arg));
@@ -792,7 +795,10 @@ void with_parser_stack(const std::function<void()> &work,
       c->done.set_value();
     } catch (...) {
       c->done.set_exception(std::current_exception());
+      return nullptr;
     }
+    if (c->afterwards)
+      c->afterwards();
     return nullptr;
   };
   pthread_attr_t attributes;

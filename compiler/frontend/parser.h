@@ -33,9 +33,13 @@ ast::ExprPtr parse_expression(const std::string &text, std::string &error);
 // Runs `work` on a new thread with the stack parse_program_here() needs and
 // `meanwhile` on the calling thread, and returns when both are done; an
 // exception `work` throws is rethrown here. Without a thread, `work` runs on
-// the calling thread, then `meanwhile`.
+// the calling thread, then `meanwhile`. `afterwards` (a copy of it) runs on
+// the new thread once `work` is done, while the caller goes on: it must not
+// throw or touch what the caller may have destroyed by then; without a
+// thread it does not run.
 void with_parser_stack(const std::function<void()> &work,
-                       const std::function<void()> &meanwhile = {});
+                       const std::function<void()> &meanwhile = {},
+                       const std::function<void()> &afterwards = {});
 
 // For tests: the parse tree (ANTLR's text form) the SLL parse makes of
 // `text`, with or without its shortcut predictions (parser.cpp); empty

@@ -6,8 +6,14 @@
 
 #include <pthread.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <future>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace hvt {
 namespace {
@@ -708,6 +714,43 @@ TEST(ParserLimits, ManyProbes) {
   auto program = parse_ok(text);
   ASSERT_NE(program, nullptr);
   EXPECT_EQ(program->probes.size(), 2000u);
+}
+
+// The compile runs work on the parser's thread while it loads the code
+// generator, then lets that thread fault in the heap (driver/pipeline.cpp).
+TEST(ParserStack, AfterwardsRunsOnTheWorkThreadOnceWorkIsDone) {
+  pthread_t caller = pthread_self(), worker{};
+  bool meanwhile_ran = false;
+  std::promise<std::pair<bool, bool>>
+      afterwards_saw; // (same thread, work done)
+  auto seen = afterwards_saw.get_future();
+  auto work_done = std::make_shared<std::atomic<bool>>(false);
+  with_parser_stack(
+      [&] {
+        worker = pthread_self();
+        *work_done = true;
+      },
+      [&] { meanwhile_ran = true; },
+      [&afterwards_saw, &worker, work_done] {
+        afterwards_saw.set_value(
+            {pthread_equal(worker, pthread_self()) != 0, work_done->load()});
+      });
+  EXPECT_TRUE(meanwhile_ran);
+  EXPECT_FALSE(pthread_equal(worker, caller));
+  ASSERT_EQ(seen.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto [same_thread, after_work] = seen.get();
+  EXPECT_TRUE(same_thread);
+  EXPECT_TRUE(after_work);
+}
+
+TEST(ParserStack, AfterwardsDoesNotRunWhenWorkThrows) {
+  std::atomic<bool> ran{false};
+  EXPECT_THROW(with_parser_stack([] { throw std::runtime_error("no"); }, {},
+                                 [&ran] { ran = true; }),
+               std::runtime_error);
+  // It would have run right after the exception was handed over.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(ran);
 }
 
 } // namespace
