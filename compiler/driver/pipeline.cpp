@@ -43,7 +43,7 @@ bool run_front_end(const SourceFile &source, const CompileOptions &options,
   add_macro_notes(diags, expansions);
   if (diags.has_errors())
     return false;
-  check_resource_limits(*program, diags);
+  check_resource_limits(*program, semantic, diags);
   if (diags.has_errors())
     return false;
   add_fallback_points(semantic);

@@ -24,10 +24,6 @@ namespace hvt {
 
 namespace {
 
-// bpftrace's default BPFTRACE_MAX_PROBES: a wildcard matching more is
-// almost always a typo, and each match costs a program.
-constexpr size_t kMaxAttachPoints = 512;
-
 struct Provider {
   const char *name;
   const char *alias;
@@ -132,34 +128,7 @@ public:
       for (auto &s : skipped)
         result_.skipped.push_back(std::move(s));
     }
-    total_points_ += info.points.size();
     result_.probes.push_back(std::move(info));
-  }
-
-  void check_total(const ast::Program &program) {
-    if (total_points_ <= kMaxAttachPoints || program.probes.empty())
-      return;
-    // Blame the attach point that expanded the most.
-    const ast::AttachPoint *widest = nullptr;
-    size_t most = 0;
-    for (size_t p = 0; p < program.probes.size(); ++p)
-      for (const auto &ap : program.probes[p].attach_points) {
-        size_t n = 0;
-        for (const auto &point : result_.probes[p].points)
-          n += point.desc.range.begin.line == ap.range.begin.line &&
-               point.desc.range.begin.column == ap.range.begin.column;
-        if (n > most) {
-          most = n;
-          widest = &ap;
-        }
-      }
-    diags_
-        .error(widest->range,
-               "'" + widest->raw + "' matches " + std::to_string(most) +
-                   " probes; hvt attaches at most " +
-                   std::to_string(kMaxAttachPoints) + " in one program")
-        .hint("narrow the wildcard (list the matches with hvt -l '" +
-              widest->raw + "')");
   }
 
 private:
@@ -477,7 +446,6 @@ private:
 
   Diagnostics &diags_;
   SemanticResult &result_;
-  size_t total_points_ = 0;
 };
 
 } // namespace
@@ -487,7 +455,6 @@ void resolve_attach_points(const ast::Program &program, Diagnostics &diags,
   AttachResolver resolver(diags, result);
   for (size_t i = 0; i < program.probes.size(); ++i)
     resolver.resolve(program.probes[i], i);
-  resolver.check_total(program);
 }
 
 void add_fallback_points(SemanticResult &result) {

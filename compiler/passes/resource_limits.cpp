@@ -1,5 +1,9 @@
 // Pass 3: limits hvt can tell from the typed AST, before any code exists.
 //
+//  * Attach points. A program may attach at most max_probes (512, as in
+//    bpftrace; config max_probes or BPFTRACE_MAX_PROBES raise it): more is
+//    almost always a wildcard typo, and each match costs a program and an
+//    attach. The attach point that expanded the most is blamed.
 //  * Unrolled code size. unroll(N) copies its body N times, and nested
 //    unrolls multiply: unroll(100) { unroll(100) { unroll(100) {...} } }
 //    would ask LLVM for a million copies and never finish. Each probe may
@@ -251,9 +255,47 @@ private:
   uint64_t largest_unroll_size_ = 0;
 };
 
+void check_attach_point_count(const ast::Program &program,
+                              const SemanticResult &result,
+                              Diagnostics &diags) {
+  size_t total = 0;
+  for (const auto &info : result.probes)
+    total += info.points.size();
+  const uint32_t limit = result.options.max_probes;
+  if (total <= limit || result.probes.size() != program.probes.size())
+    return;
+  const ast::AttachPoint *widest = nullptr;
+  size_t most = 0;
+  for (size_t p = 0; p < program.probes.size(); ++p)
+    for (const auto &ap : program.probes[p].attach_points) {
+      size_t n = 0;
+      for (const auto &point : result.probes[p].points)
+        n += point.desc.range.begin.line == ap.range.begin.line &&
+             point.desc.range.begin.column == ap.range.begin.column;
+      if (n > most) {
+        most = n;
+        widest = &ap;
+      }
+    }
+  if (!widest)
+    return;
+  diags
+      .error(widest->range, "this program attaches " + std::to_string(total) +
+                                " probes, over the limit of " +
+                                std::to_string(limit))
+      .hint("'" + widest->raw + "' matches " + std::to_string(most) +
+            " of them: narrow it (hvt -l '" + widest->raw + "' lists them)")
+      .hint("or raise the limit: config = { max_probes = " +
+            std::to_string(total) +
+            " } or BPFTRACE_MAX_PROBES=" + std::to_string(total) +
+            " (many probes at once can make the system unstable)");
+}
+
 } // namespace
 
-void check_resource_limits(const ast::Program &program, Diagnostics &diags) {
+void check_resource_limits(const ast::Program &program,
+                           const SemanticResult &result, Diagnostics &diags) {
+  check_attach_point_count(program, result, diags);
   LimitChecker checker(diags);
   for (const auto &probe : program.probes)
     checker.check_probe(probe);

@@ -24,11 +24,15 @@ struct SemanticOptions {
   uint32_t child_pid = 0;  // -c CMD: the child's pid (the cpid builtin)
   // Default kstack/ustack output: config stack_mode.
   StackMode stack_mode = StackMode::Bpftrace;
+  // Attach points in one program (config max_probes): bpftrace's default.
+  // A wildcard matching more is almost always a typo, and each match costs
+  // a program and an attach.
+  uint32_t max_probes = 512;
   // Whether check_types() lets bpftrace's environment variables
   // (BPFTRACE_STRLEN / BPFTRACE_MAX_STRLEN, BPFTRACE_MAP_KEYS_MAX /
-  // BPFTRACE_MAX_MAP_KEYS, BPFTRACE_STACK_MODE) override string_size,
-  // map_size and stack_mode. They win over the script's config block, as in
-  // bpftrace. Tests turn this off.
+  // BPFTRACE_MAX_MAP_KEYS, BPFTRACE_STACK_MODE, BPFTRACE_MAX_PROBES)
+  // override string_size, map_size, stack_mode and max_probes. They win over
+  // the script's config block, as in bpftrace. Tests turn this off.
   bool read_environment = true;
 };
 
@@ -86,9 +90,11 @@ struct StackSpec {
 };
 StackSpec stack_spec(const ast::Call *call, const SemanticOptions &options);
 
-// Limits visible in the typed AST, checked before codegen: unrolled code
-// size and loops that can never end (passes/resource_limits.cpp).
-void check_resource_limits(const ast::Program &program, Diagnostics &diags);
+// Limits visible in the typed AST, checked before codegen: the number of
+// attach points, unrolled code size and loops that can never end
+// (passes/resource_limits.cpp).
+void check_resource_limits(const ast::Program &program,
+                           const SemanticResult &result, Diagnostics &diags);
 
 // After check_types: BEGIN's constant map assignments become initial
 // entries of their maps, which the runtime writes before BEGIN runs

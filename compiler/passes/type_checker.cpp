@@ -260,20 +260,13 @@ private:
   // The settings bpftrace reads from `config = { ... }`. Keys are
   // case-insensitive and may carry bpftrace's "bpftrace_" prefix.
   void apply_config(const std::vector<ast::ConfigEntry> &config) {
-    static const std::set<std::string> ignored = {"cpp_demangle",
-                                                  "lazy_symbolication",
-                                                  "log_size",
-                                                  "max_bpf_progs",
-                                                  "max_cat_bytes",
-                                                  "max_probes",
-                                                  "max_type_res_iterations",
-                                                  "perf_rb_pages",
-                                                  "str_trunc_trailer",
-                                                  "print_maps_on_exit",
-                                                  "missing_probes",
-                                                  "cache_user_symbols"};
-    static const std::vector<std::string> known = {"max_map_keys", "max_strlen",
-                                                   "stack_mode"};
+    static const std::set<std::string> ignored = {
+        "cpp_demangle",   "lazy_symbolication", "log_size",
+        "max_bpf_progs",  "max_cat_bytes",      "max_type_res_iterations",
+        "perf_rb_pages",  "str_trunc_trailer",  "print_maps_on_exit",
+        "missing_probes", "cache_user_symbols"};
+    static const std::vector<std::string> known = {"max_map_keys", "max_probes",
+                                                   "max_strlen", "stack_mode"};
     for (const auto &entry : config) {
       std::string key = entry.key;
       std::transform(key.begin(), key.end(), key.begin(),
@@ -288,6 +281,10 @@ private:
         if (auto v = limit_value(entry.value, UINT32_MAX, "max_map_keys",
                                  entry.range))
           result_.options.map_size = *v;
+      } else if (key == "max_probes") {
+        if (auto v =
+                limit_value(entry.value, UINT32_MAX, "max_probes", entry.range))
+          result_.options.max_probes = *v;
       } else if (key == "stack_mode") {
         if (auto mode = stack_mode_named(entry.value))
           result_.options.stack_mode = *mode;
@@ -303,7 +300,8 @@ private:
         std::string guess = closest_match(key, known);
         if (!guess.empty())
           d.hint("did you mean '" + guess + "'?");
-        d.hint("hvt understands max_map_keys, max_strlen and stack_mode");
+        d.hint("hvt understands max_map_keys, max_probes, max_strlen and "
+               "stack_mode");
       }
     }
   }
@@ -327,6 +325,10 @@ private:
                 limit_value(value, UINT32_MAX,
                             std::string("environment variable ") + name, {}))
           result_.options.map_size = *v;
+    if (const char *value = env("BPFTRACE_MAX_PROBES"))
+      if (auto v = limit_value(value, UINT32_MAX,
+                               "environment variable BPFTRACE_MAX_PROBES", {}))
+        result_.options.max_probes = *v;
     if (const char *value = env("BPFTRACE_STACK_MODE")) {
       if (auto mode = stack_mode_named(value))
         result_.options.stack_mode = *mode;

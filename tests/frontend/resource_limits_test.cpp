@@ -1,10 +1,13 @@
 // Limits checked on the typed AST before codegen (passes/resource_limits):
-// unrolled code size and loops that can never end.
+// the number of attach points, unrolled code size and loops that can never
+// end.
 #include "frontend/parser.h"
 #include "passes/semantic.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace hvt {
@@ -22,7 +25,7 @@ std::string limit_errors(const std::string &text) {
   resolve_attach_points(*program, diags, semantic);
   check_types(*program, diags, semantic);
   EXPECT_FALSE(diags.has_errors()) << diags.render(source);
-  check_resource_limits(*program, diags);
+  check_resource_limits(*program, semantic, diags);
   return diags.render(source);
 }
 
@@ -104,6 +107,86 @@ TEST(LoopEnds, BreakOfAnInnerLoopDoesNotEndTheOuterOne) {
 TEST(LoopEnds, LoopsWithRealConditionsAreLeftToTheVerifier) {
   EXPECT_EQ(limit_errors("BEGIN { $i = 0; while ($i < 10) { $i++; } }"), "");
   EXPECT_EQ(limit_errors("BEGIN { while (0) { @a++; } }"), "");
+}
+
+// Tracepoints of the syscalls category whose names start with `prefix`, as
+// this kernel's tracefs lists them.
+size_t syscall_tracepoints(const std::string &prefix) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator(
+           "/sys/kernel/tracing/events/syscalls", ec))
+    n += entry.path().filename().string().rfind(prefix, 0) == 0;
+  return n;
+}
+
+// Three attach points in two probes, one per line after the config line.
+const char *const kThreePoints =
+    "tracepoint:syscalls:sys_enter_read, tracepoint:syscalls:sys_enter_write "
+    "{ @ = count(); }\n"
+    "tracepoint:syscalls:sys_enter_close { @ = count(); }\n";
+
+TEST(ProbeLimit, ConfigLowersTheLimitAndTheWidestPointIsBlamed) {
+  EXPECT_EQ(
+      limit_errors(std::string("config = { max_probes = 2 }\n") + kThreePoints),
+      "test.ht:2:1-34: error: this program attaches 3 probes, over the "
+      "limit of 2\n"
+      "tracepoint:syscalls:sys_enter_read, "
+      "tracepoint:syscalls:sys_enter_write { @ = count(); }\n"
+      "^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+      "hint: 'tracepoint:syscalls:sys_enter_read' matches 1 of them: "
+      "narrow it (hvt -l 'tracepoint:syscalls:sys_enter_read' lists "
+      "them)\n"
+      "hint: or raise the limit: config = { max_probes = 3 } or "
+      "BPFTRACE_MAX_PROBES=3 (many probes at once can make the system "
+      "unstable)\n");
+  EXPECT_EQ(
+      limit_errors(std::string("config = { max_probes = 3 }\n") + kThreePoints),
+      "");
+}
+
+TEST(ProbeLimit, EnvironmentWinsOverTheConfigBlock) {
+  setenv("BPFTRACE_MAX_PROBES", "3", 1);
+  std::string within =
+      limit_errors(std::string("config = { max_probes = 2 }\n") + kThreePoints);
+  setenv("BPFTRACE_MAX_PROBES", "2", 1);
+  std::string over =
+      limit_errors(std::string("config = { max_probes = 3 }\n") + kThreePoints);
+  unsetenv("BPFTRACE_MAX_PROBES");
+  EXPECT_EQ(within, "");
+  EXPECT_NE(over.find("error: this program attaches 3 probes, over the limit "
+                      "of 2"),
+            std::string::npos)
+      << over;
+}
+
+TEST(ProbeLimit, AWildcardIsNamedWithItsMatches) {
+  size_t matches = syscall_tracepoints("sys_enter_read");
+  ASSERT_GE(matches, 2u) << "read and readv at least";
+  std::string errors =
+      limit_errors("config = { max_probes = 1 }\n"
+                   "tracepoint:syscalls:sys_enter_read* { @ = count(); }\n");
+  EXPECT_NE(errors.find("error: this program attaches " +
+                        std::to_string(matches) +
+                        " probes, over the limit "
+                        "of 1\n"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("hint: 'tracepoint:syscalls:sys_enter_read*' matches " +
+                        std::to_string(matches) + " of them"),
+            std::string::npos)
+      << errors;
+}
+
+TEST(ProbeLimit, DefaultIsBpftraces512) {
+  size_t total = syscall_tracepoints("sys_");
+  ASSERT_GT(total, 512u) << "this kernel has fewer syscall tracepoints";
+  std::string errors = limit_errors("tracepoint:syscalls:* { @ = count(); }\n");
+  EXPECT_NE(errors.find("error: this program attaches " +
+                        std::to_string(total) +
+                        " probes, over the limit of 512\n"),
+            std::string::npos)
+      << errors;
 }
 
 } // namespace

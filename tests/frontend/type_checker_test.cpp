@@ -553,7 +553,8 @@ TEST(LanguageDiagnostics, UnknownConfigSetting) {
             "config = { max_strln = 8 } BEGIN { exit(); }\n"
             "           ^~~~~~~~~~~~~\n"
             "hint: did you mean 'max_strlen'?\n"
-            "hint: hvt understands max_map_keys, max_strlen and stack_mode\n");
+            "hint: hvt understands max_map_keys, max_probes, max_strlen and "
+            "stack_mode\n");
 }
 
 TEST(LanguageDiagnostics, ConfigValueOutOfRange) {
