@@ -16,12 +16,11 @@ namespace hvt {
 // and trim thresholds, so that the compile's allocations, big ones too
 // (LLVM's TargetMachine, ~400 KiB), are carved from that top of the heap
 // and free() does not give it back. The destructor restores glibc's
-// defaults. range().populate() maps
-// the reserved pages in, writable, from any thread, even once the
-// HeapPrefault is gone: the kernel fills them without changing any byte,
-// so memory malloc has handed out meanwhile is safe, and a range no longer
-// mapped is left alone. Where the heap is not glibc's brk heap (a
-// sanitizer's allocator), the range is empty.
+// defaults. range().populate() maps the reserved pages in, writable, from
+// any thread, even once the HeapPrefault is gone: the kernel fills them
+// without changing any byte, so memory malloc has handed out meanwhile is
+// safe, and a range no longer mapped is left alone. Where the heap is not
+// glibc's brk heap (a sanitizer's allocator), the range is empty.
 struct PrefaultRange {
   std::uintptr_t begin = 0;
   std::uintptr_t end = 0;

@@ -3,11 +3,11 @@
 // end.
 #include "frontend/parser.h"
 #include "passes/semantic.h"
+#include "tracefs.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 namespace hvt {
@@ -113,10 +113,8 @@ TEST(LoopEnds, LoopsWithRealConditionsAreLeftToTheVerifier) {
 // this kernel's tracefs lists them.
 size_t syscall_tracepoints(const std::string &prefix) {
   size_t n = 0;
-  std::error_code ec;
-  for (const auto &entry : std::filesystem::directory_iterator(
-           "/sys/kernel/tracing/events/syscalls", ec))
-    n += entry.path().filename().string().rfind(prefix, 0) == 0;
+  for (const auto &name : tracefs::events("syscalls"))
+    n += name.rfind(prefix, 0) == 0;
   return n;
 }
 
