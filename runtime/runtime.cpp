@@ -43,7 +43,8 @@ volatile pid_t child_to_stop = 0;
 
 void on_stop_signal(int) {
   int saved = errno;
-  if (++signal_count >= 2) {
+  signal_count = signal_count + 1; // (++ on a volatile is deprecated)
+  if (signal_count >= 2) {
     // A second Ctrl-C: the user is done waiting (e.g. for a long map
     // print). The kernel releases every program and link with our fds.
     if (child_to_stop > 0)

@@ -23,6 +23,11 @@ struct CodegenBackend {
       const SourceFile &source, const CodegenOptions &options,
       Diagnostics &diags) = nullptr;
   std::string error; // why compile_to_bpf is null
+  // The code a compile runs, laid out together in the plugin ("Hot
+  // functions first" in docs/performance.md); empty when linked in, or
+  // when the plugin was linked without its section order.
+  const char *hot_code_begin = nullptr;
+  const char *hot_code_end = nullptr;
 };
 
 // Loads the code generator once per process (thread-safe) and returns it.
@@ -32,13 +37,21 @@ const CodegenBackend &codegen_backend();
 std::string code_generator_path();
 
 // Unloads the plugin codegen_backend() loaded; false when none was loaded.
-// Everything the code generator built must be destroyed first.
+// Everything the code generator built must be destroyed first. Waits for
+// warm_code_generator() to finish.
 bool unload_code_generator();
+
+// Reads the plugin's hot code once, a byte per cache line, so that its
+// pages are mapped and its lines are in the shared cache before a compile
+// runs it (docs/performance.md, "The code generator's code, read ahead").
+// For a thread that would otherwise be idle while another compiles; waits
+// for a load in progress. False when there was nothing to read.
+bool warm_code_generator();
 
 // --- the code generator plugin's side ----------------------------------------
 
 // Bumped when the layout below or the meaning of the calls changes.
-inline constexpr uint32_t kCodegenPluginAbi = 2;
+inline constexpr uint32_t kCodegenPluginAbi = 3;
 
 struct CodegenPluginApi {
   uint32_t abi;
@@ -46,6 +59,8 @@ struct CodegenPluginApi {
   uint32_t sizes[5];
   const char *version; // HVT_VERSION
   decltype(CodegenBackend::compile_to_bpf) compile_to_bpf;
+  const char *hot_code_begin; // CodegenBackend's, or null
+  const char *hot_code_end;
 };
 
 inline constexpr uint32_t kCodegenPluginSizes[5] = {

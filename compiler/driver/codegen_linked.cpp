@@ -12,4 +12,6 @@ std::string code_generator_path() { return ""; }
 
 bool unload_code_generator() { return false; }
 
+bool warm_code_generator() { return false; }
+
 } // namespace hvt

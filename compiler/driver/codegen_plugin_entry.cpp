@@ -1,6 +1,36 @@
 // The entry point of libhvt_codegen.so (see codegen_backend.h).
 #include "driver/codegen_backend.h"
 
+#ifdef HVT_CODEGEN_SECTION_ORDER
+// Linked with its section order (compiler/driver/CMakeLists.txt), which
+// places the three sections below.
+
+// Two empty functions, right before and right after the functions a
+// compile runs: their addresses bound the hot code warm_code_generator()
+// reads.
+extern "C"
+    __attribute__((section(".text.hvt_hot_code_begin"), used, noinline)) void
+    hvt_hot_code_begin() {}
+extern "C"
+    __attribute__((section(".text.hvt_hot_code_end"), used, noinline)) void
+    hvt_hot_code_end() {}
+#define HVT_HOT_CODE(marker) reinterpret_cast<const char *>(&marker)
+
+// Zeros at the end of .data.rel.ro, between LLVM's relocated vtables and
+// .dynamic (docs/performance.md, "Relocations kept apart from .dynamic").
+// ld.so reads .dynamic before it relocates, and the kernel maps the cached
+// file pages around that read, read-only: each relocation then written to
+// one of them was a copy-on-write fault of a mapped page, whose TLB flush
+// interrupts the CPU the front end runs on (~70 of them). 512 KiB is
+// twice the widest reach of those reads seen here. Never touched, so it
+// costs no memory.
+extern "C"
+    __attribute__((section(".data.rel.ro.hvt_relro_gap"), used, aligned(4096)))
+    const char hvt_relro_gap[512 * 1024] = {};
+#else
+#define HVT_HOT_CODE(marker) nullptr
+#endif
+
 extern "C" __attribute__((visibility("default")))
 const hvt::CodegenPluginApi hvt_codegen_plugin_api = {
     hvt::kCodegenPluginAbi,
@@ -9,4 +39,6 @@ const hvt::CodegenPluginApi hvt_codegen_plugin_api = {
      hvt::kCodegenPluginSizes[4]},
     HVT_VERSION,
     hvt::compile_to_bpf,
+    HVT_HOT_CODE(hvt_hot_code_begin),
+    HVT_HOT_CODE(hvt_hot_code_end),
 };

@@ -6,6 +6,8 @@
 #include "frontend/preprocessor.h"
 #include "passes/macros.h"
 
+#include <memory>
+
 namespace hvt {
 
 namespace {
@@ -66,14 +68,23 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   // dlopen(). Warming LLVM up here (compiling an empty function) was
   // measured: ~1 ms slower, as the front end no longer waits for it.
   // Once the front end is done, its thread faults in the heap pages the
-  // compile is about to write (heap_prefault.h).
+  // compile is about to write (heap_prefault.h), then reads the code it is
+  // about to run (warm_code_generator()).
   HeapPrefault prefault(kCompileHeapBytes);
+  // (For `afterwards`, which may outlive this frame.)
+  auto will_compile = std::make_shared<bool>(false);
   with_parser_stack(
       [&] {
         front_end_ok = run_front_end(source, options, diags, program, semantic);
+        *will_compile = front_end_ok;
       },
       [] { codegen_backend(); },
-      [range = prefault.range()] { range.populate(); });
+      [range = prefault.range(), will_compile] {
+        if (!*will_compile)
+          return;
+        range.populate();
+        warm_code_generator();
+      });
   if (!front_end_ok)
     return std::nullopt;
 
