@@ -20,8 +20,8 @@ def main(plugin, order_file):
             syms[p[3]] = (int(p[0], 16), int(p[1], 16))
     markers = ("hvt_hot_code_begin", "hvt_hot_code_end")
     listed = [line.strip()[len(".text."):] for line in open(order_file)
-              if line.startswith(".text.") and not line.startswith(".text.startup")
-              and line.strip()[len(".text."):] not in markers]
+              if line.startswith(".text.") and not line.startswith(".text.startup")]
+    listed = [name for name in listed if name not in markers]
     first = listed[:2000]
     present = [n for n in first if n in syms]
     if len(present) < 0.9 * len(first):
