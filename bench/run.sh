@@ -38,7 +38,7 @@ build_dir=${HVT_BENCH_BUILD:-build-perf}
 if [[ -z ${HVT:-} ]]; then
   # The build type users get from tools/setup.sh: measure what they run.
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build_dir" -j2 --target hvt
+  cmake --build "$build_dir" -j2 --target hvt hvt_codegen_plugin
   HVT=$build_dir/compiler/driver/hvt
 fi
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 build_packages=(
-  cmake ninja-build g++ pkg-config
-  llvm-19-dev
+  cmake ninja-build g++ pkg-config python3
+  llvm-19-dev bolt-19
   libbpf-dev libelf-dev zlib1g-dev
   antlr4 libantlr4-runtime-dev default-jre-headless
   libcli11-dev libfmt-dev nlohmann-json3-dev

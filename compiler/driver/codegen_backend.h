@@ -24,8 +24,9 @@ struct CodegenBackend {
       Diagnostics &diags) = nullptr;
   std::string error; // why compile_to_bpf is null
   // The code a compile runs, laid out together in the plugin ("Hot
-  // functions first" in docs/performance.md); empty when linked in, or
-  // when the plugin was linked without its section order.
+  // functions first" and "The code generator's layout, optimized by BOLT"
+  // in docs/performance.md); empty when linked in, or when the plugin's
+  // layout was left as the linker made it.
   const char *hot_code_begin = nullptr;
   const char *hot_code_end = nullptr;
 };
@@ -51,7 +52,18 @@ bool warm_code_generator();
 // --- the code generator plugin's side ----------------------------------------
 
 // Bumped when the layout below or the meaning of the calls changes.
-inline constexpr uint32_t kCodegenPluginAbi = 3;
+inline constexpr uint32_t kCodegenPluginAbi = 4;
+
+// Where the plugin's hot code is, in offsets from this record itself, which
+// compiler/driver/layout_codegen.py writes into the linked plugin (the
+// markers' addresses, or the hot text llvm-bolt laid out). begin == end:
+// not written.
+struct HotCodeRange {
+  char magic[8]; // kHotCodeRangeMagic: what the script looks for
+  int64_t begin;
+  int64_t end;
+};
+inline constexpr char kHotCodeRangeMagic[8] = "hvt-hot";
 
 struct CodegenPluginApi {
   uint32_t abi;
@@ -59,8 +71,7 @@ struct CodegenPluginApi {
   uint32_t sizes[5];
   const char *version; // HVT_VERSION
   decltype(CodegenBackend::compile_to_bpf) compile_to_bpf;
-  const char *hot_code_begin; // CodegenBackend's, or null
-  const char *hot_code_end;
+  const HotCodeRange *hot_code;
 };
 
 inline constexpr uint32_t kCodegenPluginSizes[5] = {

@@ -7,14 +7,13 @@
 
 // Two empty functions, right before and right after the functions a
 // compile runs: their addresses bound the hot code warm_code_generator()
-// reads.
+// reads, unless llvm-bolt moved that code (layout_codegen.py).
 extern "C"
     __attribute__((section(".text.hvt_hot_code_begin"), used, noinline)) void
     hvt_hot_code_begin() {}
 extern "C"
     __attribute__((section(".text.hvt_hot_code_end"), used, noinline)) void
     hvt_hot_code_end() {}
-#define HVT_HOT_CODE(marker) reinterpret_cast<const char *>(&marker)
 
 // Zeros at the end of .data.rel.ro, between LLVM's relocated vtables and
 // .dynamic (docs/performance.md, "Relocations kept apart from .dynamic").
@@ -27,9 +26,17 @@ extern "C"
 extern "C"
     __attribute__((section(".data.rel.ro.hvt_relro_gap"), used, aligned(4096)))
     const char hvt_relro_gap[512 * 1024] = {};
-#else
-#define HVT_HOT_CODE(marker) nullptr
 #endif
+
+// Written after linking, in the file (layout_codegen.py); read-only data
+// with no relocation, so what the script writes is what the loader reads.
+extern "C" __attribute__((used)) const hvt::HotCodeRange hvt_hot_code_range = {
+    {hvt::kHotCodeRangeMagic[0], hvt::kHotCodeRangeMagic[1],
+     hvt::kHotCodeRangeMagic[2], hvt::kHotCodeRangeMagic[3],
+     hvt::kHotCodeRangeMagic[4], hvt::kHotCodeRangeMagic[5],
+     hvt::kHotCodeRangeMagic[6], hvt::kHotCodeRangeMagic[7]},
+    0,
+    0};
 
 extern "C" __attribute__((visibility("default")))
 const hvt::CodegenPluginApi hvt_codegen_plugin_api = {
@@ -39,6 +46,5 @@ const hvt::CodegenPluginApi hvt_codegen_plugin_api = {
      hvt::kCodegenPluginSizes[4]},
     HVT_VERSION,
     hvt::compile_to_bpf,
-    HVT_HOT_CODE(hvt_hot_code_begin),
-    HVT_HOT_CODE(hvt_hot_code_end),
+    &hvt_hot_code_range,
 };

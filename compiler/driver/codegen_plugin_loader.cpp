@@ -72,9 +72,11 @@ CodegenBackend load() {
   }
   loaded = handle;
   backend.compile_to_bpf = api->compile_to_bpf;
-  if (api->hot_code_begin && api->hot_code_begin < api->hot_code_end) {
-    backend.hot_code_begin = api->hot_code_begin;
-    backend.hot_code_end = api->hot_code_end;
+  if (const HotCodeRange *range = api->hot_code;
+      range && range->begin < range->end) {
+    const char *from = reinterpret_cast<const char *>(range);
+    backend.hot_code_begin = from + range->begin;
+    backend.hot_code_end = from + range->end;
   }
   return backend;
 }
