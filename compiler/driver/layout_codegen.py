@@ -156,6 +156,21 @@ def bolt(args):
     os.replace(bolted, args.plugin)
 
 
+def drop_from_page_cache(plugin):
+    """Written in one go, the file sits in the page cache in large folios,
+    which this kernel maps 2 MiB at a time: every run of this build would
+    count whole 2 MiB pages of code in its RSS (kvmexits' peak 17.6 -> 32.3
+    MiB, 3.8% faster, measured), which an installed copy, or this file
+    once evicted, does not get. Dropped, the file is read back as it will
+    be where it is installed."""
+    fd = os.open(plugin, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("plugin")
@@ -173,6 +188,7 @@ def main():
                              "and training programs")
             bolt(args)
         begin, end = write_hot_range(args.plugin)
+        drop_from_page_cache(args.plugin)
     except LayoutError as e:
         print(f"layout_codegen: error: {e}", file=sys.stderr)
         return 1
