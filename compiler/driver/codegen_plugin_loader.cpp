@@ -4,8 +4,10 @@
 #include "frontend/install_paths.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -45,6 +47,37 @@ std::mutex warming;
 // A cache line on the CPUs hvt runs on.
 constexpr std::size_t kCacheLineBytes = 64;
 
+// Whether [begin, end) lies within one readable segment of the object
+// `inside` belongs to: a hot range written wrong must not make warming
+// read unmapped memory.
+bool in_one_segment(const void *inside, const char *begin, const char *end) {
+  Dl_info info{};
+  if (!dladdr(inside, &info))
+    return false;
+  struct Query {
+    const void *base;
+    std::uintptr_t begin, end;
+    bool found = false;
+  } query{info.dli_fbase, reinterpret_cast<std::uintptr_t>(begin),
+          reinterpret_cast<std::uintptr_t>(end)};
+  dl_iterate_phdr(
+      [](dl_phdr_info *object, size_t, void *data) {
+        auto *q = static_cast<Query *>(data);
+        if (reinterpret_cast<const void *>(object->dlpi_addr) != q->base)
+          return 0;
+        for (int i = 0; i < object->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &segment = object->dlpi_phdr[i];
+          std::uintptr_t start = object->dlpi_addr + segment.p_vaddr;
+          if (segment.p_type == PT_LOAD && (segment.p_flags & PF_R) &&
+              start <= q->begin && q->end <= start + segment.p_memsz)
+            q->found = true;
+        }
+        return 1;
+      },
+      &query);
+  return query.found;
+}
+
 CodegenBackend load() {
   CodegenBackend backend;
   const std::string &path = code_generator_path();
@@ -75,8 +108,10 @@ CodegenBackend load() {
   if (const HotCodeRange *range = api->hot_code;
       range && range->begin < range->end) {
     const char *from = reinterpret_cast<const char *>(range);
-    backend.hot_code_begin = from + range->begin;
-    backend.hot_code_end = from + range->end;
+    if (in_one_segment(api, from + range->begin, from + range->end)) {
+      backend.hot_code_begin = from + range->begin;
+      backend.hot_code_end = from + range->end;
+    }
   }
   return backend;
 }

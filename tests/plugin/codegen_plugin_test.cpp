@@ -12,7 +12,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -118,6 +122,41 @@ TEST(CodegenPlugin, WarmingStopsOnceUnloaded) {
       },
       ::testing::ExitedWithCode(0), "");
 }
+
+#ifdef HVT_EXPECT_HOT_CODE
+// A copy of the plugin whose hot range was written wrong (past the end of
+// its code) loads, but warming reads nothing: no crash.
+TEST(CodegenPlugin, RangeOutsideThePluginIsNotRead) {
+  std::ifstream in(HVT_CODEGEN_PLUGIN, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  const std::string magic(kHotCodeRangeMagic, sizeof kHotCodeRangeMagic);
+  const std::size_t at = bytes.find(magic);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find(magic, at + 1), std::string::npos);
+  std::int64_t range[2];
+  std::memcpy(range, bytes.data() + at + magic.size(), sizeof range);
+  ASSERT_LT(range[0], range[1]); // written by layout_codegen.py
+  range[1] = range[0] + (std::int64_t(1) << 40);
+  std::memcpy(bytes.data() + at + magic.size(), range, sizeof range);
+  const std::string copy = ::testing::TempDir() + "hvt_codegen_bad_range.so";
+  std::ofstream(copy, std::ios::binary) << bytes;
+  // A child started afresh: this process may have loaded the plugin.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("HVT_CODEGEN", copy.c_str(), 1);
+        const CodegenBackend &backend = codegen_backend();
+        if (!backend.compile_to_bpf)
+          _exit(2);
+        if (backend.hot_code_begin || warm_code_generator())
+          _exit(3);
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  std::remove(copy.c_str());
+}
+#endif
 
 } // namespace
 } // namespace hvt
