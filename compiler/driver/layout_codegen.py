@@ -127,10 +127,8 @@ def profile(args, unbolted, work):
                 "llvm-bolt")
         merged = os.path.join(work, "compile.fdata")
         with open(merged, "w") as out:
-            subprocess.run(
-                [args.merge_fdata] +
-                sorted(glob.glob(os.path.join(profiles, "compile*"))),
-                stdout=out, stderr=subprocess.DEVNULL, check=True)
+            out.write(run([args.merge_fdata] + sorted(
+                glob.glob(os.path.join(profiles, "compile*")))))
     finally:  # ~200 MiB and ~20 MiB per compile
         if os.path.exists(instrumented):
             os.remove(instrumented)
