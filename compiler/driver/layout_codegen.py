@@ -72,6 +72,29 @@ def file_offset(plugin, address):
     raise LayoutError(f"0x{address:x} is in no loaded part of {plugin}")
 
 
+def hot_range_record(plugin, syms):
+    """(address, file offset) of the plugin's hvt_hot_code_range."""
+    record = syms.get("hvt_hot_code_range")
+    if record is None:
+        raise LayoutError(f"{plugin} has no hvt_hot_code_range")
+    at = file_offset(plugin, record)
+    with open(plugin, "rb") as f:
+        f.seek(at)
+        if f.read(len(MAGIC)) != MAGIC:
+            raise LayoutError(f"hvt_hot_code_range in {plugin} does not "
+                              f"start with {MAGIC!r}")
+    return record, at + len(MAGIC)
+
+
+def read_hot_range(plugin):
+    """The range written into the plugin, as addresses; None if none was."""
+    record, at = hot_range_record(plugin, symbols(plugin))
+    with open(plugin, "rb") as f:
+        f.seek(at)
+        begin, end = struct.unpack("<qq", f.read(16))
+    return (record + begin, record + end) if begin < end else None
+
+
 def write_hot_range(plugin):
     syms = symbols(plugin)
     if "__hot_start" in syms and "__hot_end" in syms:
@@ -83,15 +106,9 @@ def write_hot_range(plugin):
                           "section order's markers")
     if not begin < end:
         raise LayoutError(f"empty hot code range 0x{begin:x}-0x{end:x}")
-    record = syms.get("hvt_hot_code_range")
-    if record is None:
-        raise LayoutError(f"{plugin} has no hvt_hot_code_range")
-    at = file_offset(plugin, record)
+    record, at = hot_range_record(plugin, syms)
     with open(plugin, "r+b") as f:
         f.seek(at)
-        if f.read(len(MAGIC)) != MAGIC:
-            raise LayoutError(f"hvt_hot_code_range in {plugin} does not start "
-                              f"with {MAGIC!r}")
         f.write(struct.pack("<qq", begin - record, end - record))
     return begin, end
 

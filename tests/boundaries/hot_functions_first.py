@@ -11,11 +11,15 @@ for warm_code_generator():
 
     hot_functions_first.py PLUGIN ORDER_FILE [--bolt]
 """
-import struct
+import os
 import subprocess
 import sys
 
-MAGIC = b"hvt-hot\0"  # kHotCodeRangeMagic
+# The record's reader, beside its writer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "compiler", "driver"))
+import layout_codegen  # noqa: E402
+
 MARKERS = ("hvt_hot_code_begin", "hvt_hot_code_end")
 
 
@@ -44,24 +48,6 @@ def sections(plugin):
         if len(p) > 5 and p[0][1:-1].isdigit():
             found[p[1]] = (int(p[3], 16), int(p[5], 16))
     return found
-
-
-def recorded_range(plugin, syms):
-    """The range hvt_hot_code_range holds, as addresses, or None."""
-    record = syms["hvt_hot_code_range"][0]
-    for line in tool("readelf", "-lW", plugin).splitlines():
-        p = line.split()
-        if p[:1] == ["LOAD"]:
-            offset, vaddr, filesz = (int(f, 16) for f in p[1:3] + p[4:5])
-            if vaddr <= record < vaddr + filesz:
-                with open(plugin, "rb") as f:
-                    f.seek(offset + record - vaddr)
-                    data = f.read(len(MAGIC) + 16)
-                if data[:len(MAGIC)] != MAGIC:
-                    return None
-                begin, end = struct.unpack("<qq", data[len(MAGIC):])
-                return (record + begin, record + end) if begin < end else None
-    return None
 
 
 def listed_functions(order_file, syms):
@@ -142,10 +128,11 @@ def main(plugin, order_file, bolt):
         print(f"only {len(listed)} listed functions are in the plugin: "
               "regenerate the order (bench/order_codegen.py)")
         return 1
-    if "hvt_hot_code_range" not in syms:
-        print(f"{plugin} has no hvt_hot_code_range")
+    try:
+        recorded = layout_codegen.read_hot_range(plugin)
+    except layout_codegen.LayoutError as e:
+        print(e)
         return 1
-    recorded = recorded_range(plugin, syms)
     if recorded is None:
         print("no hot code range was written (layout_codegen.py)")
         return 1
