@@ -138,11 +138,12 @@ bool emit(llvm::Module &module, llvm::TargetMachine &machine,
   return true;
 }
 
-// Optimizes, checks BPF's limits and emits. `program` (may be null) only
-// sharpens the ranges of limit diagnostics.
+// Optimizes, checks BPF's limits and emits. `program` and `semantic` (may be
+// null) only sharpen the ranges of limit diagnostics.
 bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
-                         const ast::Program *program, CompiledProgram &compiled,
-                         Diagnostics &diags) {
+                         const ast::Program *program,
+                         const SemanticResult *semantic,
+                         CompiledProgram &compiled, Diagnostics &diags) {
   std::string error;
   auto machine = bpf_target_machine(error);
   if (!machine) {
@@ -150,6 +151,8 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
     return false;
   }
   module.setDataLayout(machine->createDataLayout());
+  if (!check_code_size(module, compiled, program, semantic, diags))
+    return false;
 
   if (options.dump_ir) {
     llvm::raw_os_ostream os(*options.dump_ir);
@@ -218,7 +221,8 @@ void retire(std::unique_ptr<Compilation> compilation) {
 
 bool emit_bpf_object(llvm::Module &module, const CodegenOptions &options,
                      CompiledProgram &compiled, Diagnostics &diags) {
-  return emit_checked_object(module, options, nullptr, compiled, diags);
+  return emit_checked_object(module, options, nullptr, nullptr, compiled,
+                             diags);
 }
 
 std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
@@ -234,8 +238,8 @@ std::optional<CompiledProgram> compile_to_bpf(const ast::Program &program,
   long page_size = sysconf(_SC_PAGESIZE);
   compiled.ringbuf_size = ring_buffer_size(
       module, compiled, page_size > 0 ? static_cast<uint32_t>(page_size) : 0);
-  bool emitted =
-      emit_checked_object(module, options, &program, compiled, diags);
+  bool emitted = emit_checked_object(module, options, &program, &semantic,
+                                     compiled, diags);
   retire(std::move(compilation));
   if (!emitted)
     return std::nullopt;

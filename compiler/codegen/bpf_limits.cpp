@@ -317,7 +317,134 @@ void report_backend_stack_overflow(const CompiledProgram &compiled,
       .hint(kStackHint);
 }
 
+bool contains(const SourceRange &range, Location where) {
+  Location begin{range.begin.line, range.begin.column};
+  Location end{range.end.line, range.end.column};
+  return range.valid() && !(where < begin) && !(end < where);
+}
+
+// The statement of `probe` (its predicate counts as one) under which most
+// of `function`'s instructions were generated, and how many that is.
+std::pair<SourceRange, uint64_t>
+largest_statement(const llvm::Function &function, const ast::Probe &probe) {
+  std::vector<SourceRange> ranges;
+  if (probe.predicate)
+    ranges.push_back(probe.predicate->range);
+  for (const auto &stmt : probe.body)
+    ranges.push_back(stmt->range);
+  std::vector<uint64_t> counts(ranges.size());
+  for (const auto &block : function)
+    for (const auto &inst : block) {
+      const llvm::DebugLoc &loc = inst.getDebugLoc();
+      if (!loc)
+        continue;
+      Location where{loc.getLine(), loc.getCol()};
+      for (size_t i = 0; i < ranges.size(); ++i)
+        if (contains(ranges[i], where)) {
+          ++counts[i];
+          break;
+        }
+    }
+  auto most = std::max_element(counts.begin(), counts.end());
+  if (most == counts.end() || *most == 0)
+    return {{}, 0};
+  return {ranges[most - counts.begin()], *most};
+}
+
 } // namespace
+
+bool check_code_size(const llvm::Module &module,
+                     const CompiledProgram &compiled,
+                     const ast::Program *program,
+                     const SemanticResult *semantic, Diagnostics &diags,
+                     uint64_t program_limit, uint64_t module_limit) {
+  constexpr const char *kSmallerHint =
+      "unroll fewer times (a while loop runs without copying its body), or "
+      "split the work across probes";
+  auto same_place = [](const SourceRange &a, const SourceRange &b) {
+    return a.begin.line == b.begin.line && a.begin.column == b.begin.column;
+  };
+  bool ok = true;
+  uint64_t total = 0;
+  std::set<size_t> reported; // probe blocks; their attach points share code
+  // Per attach point as written: its programs and their instructions, keyed
+  // by its first ProbeDesc.
+  std::map<const ProbeDesc *, std::pair<uint64_t, uint64_t>> by_attach_point;
+  for (const auto &function : module) {
+    if (function.isDeclaration())
+      continue;
+    uint64_t instructions = function.getInstructionCount();
+    total += instructions;
+    const ProbeDesc *probe = probe_of(compiled, function.getName());
+    if (!probe)
+      continue;
+    const ProbeDesc *first = probe;
+    for (const auto &other : compiled.probes)
+      if (same_place(other.range, probe->range)) {
+        first = &other;
+        break;
+      }
+    by_attach_point[first].first += 1;
+    by_attach_point[first].second += instructions;
+    if (instructions <= program_limit || reported.count(probe->probe_index))
+      continue;
+    reported.insert(probe->probe_index);
+    ok = false;
+    std::pair<SourceRange, uint64_t> largest{{}, 0};
+    if (program && probe->probe_index < program->probes.size())
+      largest =
+          largest_statement(function, program->probes[probe->probe_index]);
+    diags
+        .error(largest.first.valid() ? largest.first : probe->range,
+               "probe '" + probe->display + "' is too large to compile: " +
+                   std::to_string(instructions) + " LLVM IR instructions" +
+                   (largest.first.valid()
+                        ? " (" + std::to_string(largest.second) +
+                              " from this statement)"
+                        : std::string()) +
+                   ", and the limit is " + std::to_string(program_limit))
+        .hint(kSmallerHint);
+  }
+  if (!ok || total <= module_limit)
+    return ok;
+  std::string message = "this program is too large to compile: its probes "
+                        "need more than " +
+                        std::to_string(module_limit) +
+                        " LLVM IR instructions, the limit";
+  const ProbeDesc *widest = nullptr;
+  for (const auto &[probe, size] : by_attach_point)
+    if (!widest || size.second > by_attach_point[widest].second)
+      widest = probe;
+  if (!widest) {
+    diags.error({}, message).hint(kSmallerHint);
+    return false;
+  }
+  auto [programs, instructions] = by_attach_point[widest];
+  uint64_t matches = programs;
+  if (semantic && widest->probe_index < semantic->probes.size())
+    matches =
+        std::count_if(semantic->probes[widest->probe_index].points.begin(),
+                      semantic->probes[widest->probe_index].points.end(),
+                      [&](const ResolvedAttachPoint &point) {
+                        return same_place(point.desc.range, widest->range);
+                      });
+  // The attach point as written (the wildcard, not one of its matches).
+  std::string written = widest->display;
+  if (program && widest->probe_index < program->probes.size())
+    for (const auto &point : program->probes[widest->probe_index].attach_points)
+      if (same_place(point.range, widest->range))
+        written = point.raw;
+  auto &error = diags.error(widest->range, message);
+  if (matches > 1)
+    error.hint("'" + written + "' matches " + std::to_string(matches) +
+               " attach points, and each is compiled to its own program, "
+               "here of ~" +
+               std::to_string(instructions / programs) +
+               " instructions: narrow it (hvt -l '" + written +
+               "' lists them)");
+  error.hint(kSmallerHint);
+  return false;
+}
 
 bool check_stack_usage(const llvm::Module &module,
                        const CompiledProgram &compiled,

@@ -5,6 +5,7 @@
 
 #include "frontend/ast.h"
 #include "frontend/diagnostics.h"
+#include "passes/semantic.h"
 #include "program.h"
 
 #include <cstdint>
@@ -25,6 +26,30 @@ constexpr uint32_t kBpfStackLimit = 512;
 // Instructions one program may have (BPF_COMPLEXITY_LIMIT_INSNS); the
 // verifier also stops after processing this many.
 constexpr uint64_t kBpfInstructionLimit = 1000000;
+
+// Instructions of LLVM IR, as generated (before optimization), that one
+// program and a whole module may have. LLVM's compile time grows with a
+// function's size, faster than linearly past a few tens of thousands of
+// instructions, and a wildcard compiles its probe once per attach point:
+// without a bound, a one-line program took minutes and gigabytes (found by
+// fuzzing). At these limits the slowest programs measured compile in ~4 s;
+// real programs stay far below them (a 720-attach-point syscall latency
+// tool has 67,000 in all, a single probe rarely more than a thousand).
+constexpr uint64_t kMaxProgramIrInstructions = 32768;
+constexpr uint64_t kMaxModuleIrInstructions = 131072;
+
+// Reports a program of `module` over `program_limit` instructions, at the
+// statement of its probe that has the most code, or else the module if it
+// is over `module_limit` in all, at the attach point whose programs have the
+// most code. Runs before optimization; code generation stops early once
+// over `module_limit`, so `semantic` (if given) supplies how many attach
+// points a wildcard matched. Returns false if anything was reported.
+bool check_code_size(const llvm::Module &module,
+                     const CompiledProgram &compiled,
+                     const ast::Program *program,
+                     const SemanticResult *semantic, Diagnostics &diags,
+                     uint64_t program_limit = kMaxProgramIrInstructions,
+                     uint64_t module_limit = kMaxModuleIrInstructions);
 
 // Adds up the stack buffers of every program in the optimized `module` (the
 // allocas that survive optimization are what the BPF backend puts in the

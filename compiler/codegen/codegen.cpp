@@ -6,6 +6,7 @@
 // becomes one program function in a libbpf-style section. Debug info carries
 // the script text so the verifier log and BTF line info name script lines.
 #include "codegen/codegen.h"
+#include "codegen/bpf_limits.h"
 #include "codegen/log2_bucket.h"
 #include "codegen/map_read_cache.h"
 #include "kernel_functions.h"
@@ -193,10 +194,19 @@ public:
       map_indices_[map.name] = out_.maps.size();
       out_.maps.push_back(std::move(desc));
     }
+    // Generation stops once the module is over the size limit, which
+    // check_code_size() then reports: a wildcard can expand a large probe
+    // hundreds of times.
+    uint64_t instructions = 0;
     for (size_t p = 0; p < program_.probes.size(); ++p) {
       const auto &info = semantic_.probes[p];
-      for (size_t a = 0; a < info.points.size(); ++a)
+      for (size_t a = 0;
+           a < info.points.size() && instructions <= kMaxModuleIrInstructions;
+           ++a) {
+        function_ = nullptr; // stays null for a BEGIN/END without a program
         emit_program(program_.probes[p], info, info.points[a], p, a);
+        instructions += function_ ? function_->getInstructionCount() : 0;
+      }
     }
     // --- performance: a program that sends no record needs no ring buffer
     // (the runtime then reads none).

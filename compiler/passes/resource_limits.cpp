@@ -23,9 +23,13 @@ namespace hvt {
 namespace {
 
 // Statements and expressions per probe once unrolled. A typical statement
-// is 3 to 6 nodes, so this allows bodies of several hundred statements at
-// unroll(100), and keeps compile time to seconds.
-constexpr uint64_t kMaxUnrolledNodes = 50000;
+// is 3 to 6 nodes, so this allows bodies of 20 to 30 statements at
+// unroll(100). It bounds the LLVM IR that code generation builds before
+// codegen/bpf_limits.h's finer limit on that IR (32768 instructions per
+// program) applies: one node makes 3 to ~90 instructions, so any program
+// this allows is at most a few hundred thousand instructions (~0.5 s, 200
+// MB), where 50,000 nodes made 4 million (3 s, 840 MB).
+constexpr uint64_t kMaxUnrolledNodes = 10000;
 
 uint64_t saturating_mul(uint64_t a, uint64_t b) {
   uint64_t product;

@@ -220,6 +220,172 @@ TEST(ProgramSize, CountsInstructionsOfEachProgram) {
   EXPECT_NE(diags.all()[1].message.find("probe 'END'"), std::string::npos);
 }
 
+// The code size limits (kMaxProgramIrInstructions, kMaxModuleIrInstructions)
+// bound what LLVM gets: past them, compile time ran to minutes.
+
+// `count` map increments on separate statements: "@a0++; @a1++; ...".
+std::string increments(int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i)
+    text += "@a" + std::to_string(i) + "++; ";
+  return text;
+}
+
+// Everything before the first "\n" with each run of digits replaced by N, so
+// the expectation does not depend on how many instructions codegen makes.
+std::string first_line_without_numbers(const std::string &text) {
+  std::string line = text.substr(0, text.find('\n'));
+  std::string out;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (isdigit(static_cast<unsigned char>(line[i]))) {
+      out += 'N';
+      while (i + 1 < line.size() &&
+             isdigit(static_cast<unsigned char>(line[i + 1])))
+        ++i;
+    } else {
+      out += line[i];
+    }
+  }
+  return out;
+}
+
+TEST(CodeSize, AProbeOverTheLimitIsReportedAtItsLargestStatement) {
+  // 2,000 map increments (~20 IR instructions each) but only ~6,000 AST
+  // nodes, under the unroll limit of passes/resource_limits.cpp.
+  Compiled done = compile_text("BEGIN {\n"
+                               "  @small = 1;\n"
+                               "  unroll(100) { " +
+                               increments(20) +
+                               "}\n"
+                               "}\n");
+  EXPECT_FALSE(done.program);
+  EXPECT_EQ(first_line_without_numbers(done.diagnostics),
+            "test.ht:N:N-N: error: probe 'BEGIN' is too large to compile: N "
+            "LLVM IR instructions (N from this statement), and the limit is "
+            "N")
+      << done.diagnostics;
+  EXPECT_EQ(done.diagnostics.rfind("test.ht:3:3-", 0), 0u) << done.diagnostics;
+  EXPECT_NE(done.diagnostics.find("and the limit is " +
+                                  std::to_string(kMaxProgramIrInstructions)),
+            std::string::npos);
+  EXPECT_NE(done.diagnostics.find("hint: unroll fewer times (a while loop runs "
+                                  "without copying its body), or split the "
+                                  "work across probes"),
+            std::string::npos)
+      << done.diagnostics;
+}
+
+TEST(CodeSize, AProbeJustUnderTheLimitCompiles) {
+  Compiled done =
+      compile_text("BEGIN { unroll(10) { " + increments(20) + "} }\n");
+  EXPECT_TRUE(done.program) << done.diagnostics;
+}
+
+// A program through the front end and IR generation, unoptimized.
+struct Generated {
+  explicit Generated(const std::string &text) : source("test.ht", text) {
+    program = parse_program(source, diags);
+    if (!program)
+      return;
+    resolve_attach_points(*program, diags, semantic);
+    check_types(*program, diags, semantic);
+    if (!diags.has_errors())
+      module = generate_ir(context, *program, semantic, source, compiled);
+  }
+
+  SourceFile source;
+  Diagnostics diags;
+  std::unique_ptr<ast::Program> program;
+  SemanticResult semantic;
+  llvm::LLVMContext context;
+  CompiledProgram compiled;
+  std::unique_ptr<llvm::Module> module;
+};
+
+// How many tracepoints `tracepoint:syscalls:sys_enter_*` matches here.
+size_t syscall_entry_tracepoints() {
+  SourceFile source("test.ht", "tracepoint:syscalls:sys_enter_* { }");
+  Diagnostics diags;
+  auto program = parse_program(source, diags);
+  SemanticResult semantic;
+  if (program)
+    resolve_attach_points(*program, diags, semantic);
+  return semantic.probes.empty() ? 0 : semantic.probes[0].points.size();
+}
+
+// Each syscall entry gets its own program of ~2,400 instructions.
+const char *const kWideWildcard =
+    "BEGIN { @start = nsecs; }\n"
+    "tracepoint:syscalls:sys_enter_* { unroll(40) { @x[pid, comm] = "
+    "hist(nsecs); printf(\"%d %s\\n\", pid, comm); } }\n";
+
+TEST(CodeSize, AWildcardOverTheLimitIsBlamedWithItsMatches) {
+  size_t matches = syscall_entry_tracepoints();
+  ASSERT_GE(matches, 100u) << "this kernel has few syscall tracepoints";
+  Compiled done = compile_text(kWideWildcard);
+  EXPECT_FALSE(done.program);
+  EXPECT_EQ(done.diagnostics.rfind(
+                "test.ht:2:1-31: error: this program is too large to "
+                "compile: its probes need more than " +
+                    std::to_string(kMaxModuleIrInstructions) +
+                    " LLVM IR instructions, the limit\n"
+                    "tracepoint:syscalls:sys_enter_* {",
+                0),
+            0u)
+      << done.diagnostics;
+  EXPECT_NE(done.diagnostics.find(
+                "hint: 'tracepoint:syscalls:sys_enter_*' matches " +
+                std::to_string(matches) +
+                " attach points, and each is compiled to its own program, "
+                "here of ~"),
+            std::string::npos)
+      << done.diagnostics;
+  EXPECT_NE(done.diagnostics.find(" instructions: narrow it (hvt -l "
+                                  "'tracepoint:syscalls:sys_enter_*' lists "
+                                  "them)\n"),
+            std::string::npos)
+      << done.diagnostics;
+}
+
+TEST(CodeSize, GenerationStopsOnceTheModuleIsOverTheLimit) {
+  size_t matches = syscall_entry_tracepoints();
+  ASSERT_GE(matches, 100u) << "this kernel has few syscall tracepoints";
+  Generated wide(kWideWildcard);
+  ASSERT_TRUE(wide.module) << wide.diags.render(wide.source);
+  uint64_t instructions = 0;
+  size_t functions = 0;
+  for (const auto &function : *wide.module)
+    if (!function.isDeclaration()) {
+      instructions += function.getInstructionCount();
+      ++functions;
+    }
+  EXPECT_GT(instructions, kMaxModuleIrInstructions);
+  EXPECT_LT(functions, matches / 2) << "it went on after the limit";
+  EXPECT_FALSE(check_code_size(*wide.module, wide.compiled, wide.program.get(),
+                               &wide.semantic, wide.diags));
+}
+
+TEST(CodeSize, LimitsAreInclusive) {
+  Generated small("BEGIN { @a = pid; } END { @b = tid; }");
+  ASSERT_TRUE(small.module) << small.diags.render(small.source);
+  uint64_t largest = 0, total = 0;
+  for (const auto &function : *small.module)
+    if (!function.isDeclaration()) {
+      largest = std::max<uint64_t>(largest, function.getInstructionCount());
+      total += function.getInstructionCount();
+    }
+  ASSERT_GT(largest, 0u);
+  auto check = [&](uint64_t program_limit, uint64_t module_limit) {
+    return check_code_size(*small.module, small.compiled, small.program.get(),
+                           &small.semantic, small.diags, program_limit,
+                           module_limit);
+  };
+  EXPECT_TRUE(check(largest, total));
+  EXPECT_FALSE(small.diags.has_errors());
+  EXPECT_FALSE(check(largest, total - 1));
+  EXPECT_FALSE(check(largest - 1, total));
+}
+
 TEST(ProgramSize, IgnoresWhatIsNotAnElfObject) {
   CompiledProgram compiled;
   Diagnostics diags;
