@@ -418,9 +418,14 @@ private:
       // from loading, so each loads on its own when needed.
       Program &p = programs_[i];
       p.on_demand = probe.fallback || is_trampoline(probe.kind);
+      // Attach points that share a program (codegen) have its log once, in
+      // the first one's buffer.
+      bool shared = false;
+      for (size_t j = 0; j < i && !shared; ++j)
+        shared = programs_[j].prog == prog;
       if (p.on_demand)
         bpf_program__set_autoload(prog, false);
-      else
+      else if (!shared)
         enable_verifier_log(prog, p);
       p.prog = prog;
     }

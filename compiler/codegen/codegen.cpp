@@ -200,12 +200,28 @@ public:
     uint64_t instructions = 0;
     for (size_t p = 0; p < program_.probes.size(); ++p) {
       const auto &info = semantic_.probes[p];
+      // --- performance: per kind, the program of this probe that its other
+      // attach points of that kind use too, when its code did not depend on
+      // its attach point (this_point()). A sys_enter_* wildcard compiles
+      // once instead of 360 times.
+      std::map<ProbeKind, std::string> shared;
       for (size_t a = 0;
            a < info.points.size() && instructions <= kMaxModuleIrInstructions;
            ++a) {
+        auto same = shared.find(info.points[a].desc.kind);
+        if (same != shared.end() && !info.points[a].desc.fallback) {
+          ProbeDesc desc = info.points[a].desc;
+          desc.program_name = same->second;
+          out_.probes.push_back(std::move(desc));
+          continue;
+        }
         function_ = nullptr; // stays null for a BEGIN/END without a program
+        point_specific_ = false;
         emit_program(program_.probes[p], info, info.points[a], p, a);
         instructions += function_ ? function_->getInstructionCount() : 0;
+        if (function_ && !point_specific_ &&
+            shares_programs(out_.probes.back().kind))
+          shared[out_.probes.back().kind] = out_.probes.back().program_name;
       }
     }
     // --- performance: a program that sends no record needs no ring buffer
@@ -394,6 +410,22 @@ private:
     if (!b_.GetInsertBlock()->getTerminator())
       b_.CreateRet(b_.getInt64(0));
     out_.probes.push_back(std::move(desc));
+  }
+
+  // The attach point the program is generated for, for what differs from
+  // one point to the next (its name, its tracepoint's record, its
+  // function): a program that asks for it is the point's alone.
+  const ResolvedAttachPoint &this_point() {
+    point_specific_ = true;
+    return *point_;
+  }
+
+  // Kinds whose attach points can share a program: the same context
+  // everywhere (a tracepoint's record is only read through args, which is
+  // point-specific), attached point by point from their ProbeDesc, and no
+  // fallback twins (kprobes, fentry) or per-point symbolization (uprobes).
+  static bool shares_programs(ProbeKind kind) {
+    return kind == ProbeKind::Tracepoint || kind == ProbeKind::RawTracepoint;
   }
 
   void set_location(const SourceRange &range) {
@@ -1413,7 +1445,7 @@ private:
       return buf;
     }
     if (n == "probe")
-      return string_constant(point_->desc.display, b.type.size);
+      return string_constant(this_point().desc.display, b.type.size);
     if (n == "elapsed")
       return gen_elapsed();
     if (n == "kstack" || n == "ustack")
@@ -1432,7 +1464,7 @@ private:
     if (n == "retval") {
       if (!trampoline)
         return ctx_load(kPtRegsRet, 8);
-      int nargs = kernel::btf_function_arg_count(point_->desc.function);
+      int nargs = kernel::btf_function_arg_count(this_point().desc.function);
       return ctx_load(8 * std::max(nargs, 0), 8);
     }
     if (n.size() == 4 && n.rfind("arg", 0) == 0) {
@@ -1453,7 +1485,7 @@ private:
   }
 
   Value *gen_field(const ast::Field &f) {
-    const TracepointField *field = point_->format->find(f.field);
+    const TracepointField *field = this_point().format->find(f.field);
     if (field->data_loc) {
       // __data_loc: the low 16 bits are the string's offset in the record.
       Value *loc = b_.CreateZExt(ctx_load(field->offset, 4), b_.getInt64Ty());
@@ -1774,7 +1806,7 @@ private:
       return e.type.size;
     auto *field = e.as<ast::Field>();
     if (field && e.type.is_none())
-      return point_->format->find(field->field)->size;
+      return this_point().format->find(field->field)->size;
     return std::nullopt;
   }
 
@@ -1783,7 +1815,7 @@ private:
   void copy_byte_array(Value *dst, const ast::Expr &array, uint32_t size) {
     if (array.type.is_none()) {
       const TracepointField *f =
-          point_->format->find(array.as<ast::Field>()->field);
+          this_point().format->find(array.as<ast::Field>()->field);
       call_helper(kProbeReadKernel, b_.getInt64Ty(),
                   {dst, b_.getInt64(size), offset_ptr(ctx_arg_, f->offset)});
       return;
@@ -1888,7 +1920,7 @@ private:
   Value *gen_symbolic(const ast::Call &c) {
     const std::string &field = c.args[0]->as<ast::Field>()->field;
     const printfmt::SymbolicSpec *spec =
-        semantic_.symbolic->find(point_->desc.target, field);
+        semantic_.symbolic->find(this_point().desc.target, field);
     out_.symbol_tables = semantic_.symbolic->tables();
     if (c.type.symbol_table)
       return gen_record_expr(*spec->stored_field); // user space names it
@@ -2195,7 +2227,10 @@ private:
   llvm::Function *function_ = nullptr;
   BasicBlock *entry_ = nullptr;
   Value *ctx_arg_ = nullptr;
+  // Its kind is every point's of the program; anything else of it is read
+  // through this_point().
   const ResolvedAttachPoint *point_ = nullptr;
+  bool point_specific_ = false; // this_point() was asked
   std::map<std::string, Value *> variables_;
   std::vector<std::pair<BasicBlock *, BasicBlock *>> loops_; // continue, break
   std::vector<llvm::AllocaInst *> statement_buffers_; // alive (stack_buffer)

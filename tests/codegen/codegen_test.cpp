@@ -11,6 +11,8 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <set>
+
 namespace hvt {
 namespace {
 
@@ -90,6 +92,66 @@ TEST(CodegenIr, MetadataDescribesMapsAndPrintf) {
   EXPECT_EQ(compiled.probes[0].kind, ProbeKind::Tracepoint);
   EXPECT_EQ(compiled.probes[0].target, "syscalls:sys_enter_openat");
   EXPECT_EQ(compiled.probes[1].kind, ProbeKind::Begin);
+}
+
+// Attach points of one probe and kind share a program unless its code
+// depends on the point: `probe` names it, `args` reads its record.
+struct Sharing {
+  std::set<std::string> programs; // distinct program names of the probes
+  std::set<std::string> targets;
+  size_t points = 0;
+  size_t functions = 0; // defined in the IR
+};
+
+Sharing sharing_of(const std::string &text) {
+  CompiledProgram compiled;
+  std::string ir = ir_for(text, compiled);
+  Sharing result;
+  for (const auto &probe : compiled.probes) {
+    result.programs.insert(probe.program_name);
+    result.targets.insert(probe.target);
+    ++result.points;
+  }
+  for (size_t at = ir.find("\ndefine "); at != std::string::npos;
+       at = ir.find("\ndefine ", at + 1))
+    ++result.functions;
+  return result;
+}
+
+const char *const kThreeSyscalls = "tracepoint:syscalls:sys_enter_getppid, "
+                                   "tracepoint:syscalls:sys_enter_getpgid, "
+                                   "tracepoint:syscalls:sys_enter_getsid ";
+
+TEST(CodegenSharing, PointsWhoseCodeIsTheSameShareOneProgram) {
+  Sharing shared = sharing_of(std::string(kThreeSyscalls) +
+                              "/comm == \"x\"/ { @[comm, tid] = count(); }");
+  EXPECT_EQ(shared.points, 3u);
+  EXPECT_EQ(shared.targets.size(), 3u) << "each point keeps its target";
+  EXPECT_EQ(shared.programs.size(), 1u);
+  EXPECT_EQ(shared.functions, 1u);
+}
+
+TEST(CodegenSharing, ProbeOrArgsGiveEachPointItsOwnProgram) {
+  for (const char *body :
+       {"{ @[probe] = count(); }", "{ @[args->__syscall_nr] = count(); }",
+        "{ printf(\"%s\\n\", probe); }"}) {
+    Sharing own = sharing_of(std::string(kThreeSyscalls) + body);
+    EXPECT_EQ(own.points, 3u) << body;
+    EXPECT_EQ(own.programs.size(), 3u) << body;
+    EXPECT_EQ(own.functions, 3u) << body;
+  }
+}
+
+TEST(CodegenSharing, OnlyPointsOfTheSameKindShare) {
+  Sharing mixed = sharing_of(
+      "tracepoint:syscalls:sys_enter_getppid, rawtracepoint:sys_enter, "
+      "tracepoint:syscalls:sys_enter_getsid, interval:s:1, interval:s:2 "
+      "{ @ = count(); }");
+  EXPECT_EQ(mixed.points, 5u);
+  // The tracepoints share one; the raw tracepoint has its own; interval
+  // probes (perf events) are not shared.
+  EXPECT_EQ(mixed.programs.size(), 4u);
+  EXPECT_EQ(mixed.functions, 4u);
 }
 
 TEST(CodegenElf, LibbpfOpensObjectWithExpectedMapsAndPrograms) {

@@ -71,15 +71,25 @@ size_t count_of(const std::string &text, const std::string &what) {
 // ---------------------------------------------------------------------------
 // Probe kinds that fire here
 
-TEST_F(Probes, TracepointWildcardNamesEachProbe) {
+// Runs `body` on getppid() and getpgid() calls by a child named `comm`
+// (the wildcards match one each), which makes 7 of each, for 1.5 s.
+Finished syscall_wildcard(const std::string &comm, const std::string &body) {
   HvtProcess hvt({"-e", "tracepoint:syscalls:sys_enter_getpp*,"
                         "tracepoint:syscalls:sys_enter_getpgi* "
-                        "/comm == \"hvt_wild\"/ { @[probe] = count(); }"
-                        " interval:ms:1500 { exit(); }"});
-  ASSERT_TRUE(hvt.wait_for_stdout("Attaching 3 probes...\n", 20s))
-      << hvt.finish(1s).err;
-  syscalls_as("hvt_wild", 7);
-  Finished done = hvt.finish(20s);
+                        "/comm == \"" +
+                            comm + "\"/ " + body +
+                            " interval:ms:1500 { exit(); }"});
+  if (!hvt.wait_for_stdout("Attaching 3 probes...\n", 20s)) {
+    Finished failed = hvt.finish(1s);
+    ADD_FAILURE() << "not attached: " << failed.err;
+    return failed;
+  }
+  syscalls_as(comm.c_str(), 7);
+  return hvt.finish(20s);
+}
+
+TEST_F(Probes, TracepointWildcardNamesEachProbe) {
+  Finished done = syscall_wildcard("hvt_wild", "{ @[probe] = count(); }");
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.out.find("\n@[tracepoint:syscalls:sys_enter_getpgid]: 7\n"),
             std::string::npos)
@@ -87,6 +97,14 @@ TEST_F(Probes, TracepointWildcardNamesEachProbe) {
   EXPECT_NE(done.out.find("@[tracepoint:syscalls:sys_enter_getppid]: 7\n"),
             std::string::npos)
       << done.out;
+}
+
+// The same wildcard without `probe`: its matches share one program
+// (codegen), attached at each of them.
+TEST_F(Probes, ASharedProgramFiresAtEachOfItsAttachPoints) {
+  Finished done = syscall_wildcard("hvt_shared", "{ @calls = count(); }");
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.out.find("\n@calls: 14\n"), std::string::npos) << done.out;
 }
 
 TEST_F(Probes, UprobeArgsAndUretprobeRetvalWithCommand) {
