@@ -6,8 +6,8 @@
 //  * no diagnostic is an "internal error" (invalid IR, an ANTLR exception,
 //    an LLVM backend failure): those are hvt bugs, not user mistakes;
 //  * every diagnostic renders, and every range points into the source;
-//  * a compiled ELF is one libbpf can open, with one program per probe
-//    attach point and every map the metadata names;
+//  * a compiled ELF is one libbpf can open, with the program each attach
+//    point names (points may share one) and every map the metadata names;
 //  * the hand-written lexer gives the tokens the grammar's generated lexer
 //    gives.
 //
