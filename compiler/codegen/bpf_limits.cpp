@@ -364,29 +364,20 @@ bool check_code_size(const llvm::Module &module,
   auto same_place = [](const SourceRange &a, const SourceRange &b) {
     return a.begin.line == b.begin.line && a.begin.column == b.begin.column;
   };
+  // Every compile runs this: a pass over the functions' blocks, and the
+  // programs' names only for a program over its limit.
   bool ok = true;
   uint64_t total = 0;
   std::set<size_t> reported; // probe blocks; their attach points share code
-  // Per attach point as written: its programs and their instructions, keyed
-  // by its first ProbeDesc.
-  std::map<const ProbeDesc *, std::pair<uint64_t, uint64_t>> by_attach_point;
   for (const auto &function : module) {
     if (function.isDeclaration())
       continue;
     uint64_t instructions = function.getInstructionCount();
     total += instructions;
-    const ProbeDesc *probe = probe_of(compiled, function.getName());
-    if (!probe)
+    if (instructions <= program_limit)
       continue;
-    const ProbeDesc *first = probe;
-    for (const auto &other : compiled.probes)
-      if (same_place(other.range, probe->range)) {
-        first = &other;
-        break;
-      }
-    by_attach_point[first].first += 1;
-    by_attach_point[first].second += instructions;
-    if (instructions <= program_limit || reported.count(probe->probe_index))
+    const ProbeDesc *probe = probe_of(compiled, function.getName());
+    if (!probe || reported.count(probe->probe_index))
       continue;
     reported.insert(probe->probe_index);
     ok = false;
@@ -411,6 +402,25 @@ bool check_code_size(const llvm::Module &module,
                         "need more than " +
                         std::to_string(module_limit) +
                         " LLVM IR instructions, the limit";
+  // Per attach point as written (its ProbeDescs share a place in the
+  // script), keyed by its first ProbeDesc: its programs and their
+  // instructions.
+  std::map<const ProbeDesc *, std::pair<uint64_t, uint64_t>> by_attach_point;
+  for (const auto &function : module) {
+    const ProbeDesc *probe = function.isDeclaration()
+                                 ? nullptr
+                                 : probe_of(compiled, function.getName());
+    if (!probe)
+      continue;
+    const ProbeDesc *first = probe;
+    for (const auto &other : compiled.probes)
+      if (same_place(other.range, probe->range)) {
+        first = &other;
+        break;
+      }
+    by_attach_point[first].first += 1;
+    by_attach_point[first].second += function.getInstructionCount();
+  }
   const ProbeDesc *widest = nullptr;
   for (const auto &[probe, size] : by_attach_point)
     if (!widest || size.second > by_attach_point[widest].second)
