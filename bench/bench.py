@@ -302,6 +302,31 @@ def gen_table_c(out_dir):
 # running a tracer
 
 
+def wait_for_background_release(timeout=120):
+    """Waits for hvt's background process that releases the perf events of
+    the probes it detached (hvt-detach): until it is done, attaching
+    tracepoints waits for it in the kernel, which would slow the next run,
+    whichever contender's."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # A zombie (state Z) has released everything.
+            if "(hvt-detach) " in stat and stat.split(") ", 1)[1][:1] != "Z":
+                busy = True
+                break
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
 class Tracer:
     """One tracer process: started, timed to its 'attached' line, stopped.
 
@@ -380,18 +405,27 @@ class Tracer:
         # sent right after it attached (bpftrace 0.17 sometimes does), but
         # detaching 100 probes takes every contender ~6 s here (an RCU grace
         # period per perf event), and hvt ends at once on a second Ctrl-C.
+        # exit_ms: from the Ctrl-C to the tracer's exit, when one was enough.
         deadline = time.monotonic() + max(timeout, 40)
         pause = 20
+        signals = 0
+        self.exit_ms = None
         while self.proc.poll() is None and time.monotonic() < deadline:
             self.proc.send_signal(signal.SIGINT)
+            signals += 1
+            if signals == 1:
+                sent = time.perf_counter()
             try:
                 self.proc.wait(pause)
+                if signals == 1:
+                    self.exit_ms = (time.perf_counter() - sent) * 1000
             except subprocess.TimeoutExpired:
                 pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         self._join()
+        wait_for_background_release()
         return self.proc.returncode
 
     def wait_exit(self, timeout):
@@ -608,13 +642,15 @@ class Suite:
         t = Tracer(argv, marker, self.env(contender))
         t.start()
         ms = t.wait_attached(120)
-        result = {"startup": ms, "rss": None, "rss_now": None, "progs": None}
+        result = {"startup": ms, "rss": None, "rss_now": None, "progs": None,
+                  "exit": None}
         if ms is not None:
             time.sleep(settle)
             result["rss"], result["rss_now"] = t.memory_kib()
             if workload:
                 result["progs"] = self.programs(t.proc.pid)
         code = t.stop()
+        result["exit"] = t.exit_ms
         if ms is None or code not in (0, None):
             self.log_failure(contender, name, code, t.err)
             if ms is not None and code not in (0, None):
@@ -806,6 +842,9 @@ class Suite:
                     self.sample("5 scale: peak RSS MiB", row,
                                 contender).add(
                         r["rss"] / 1024 if r["rss"] else None)
+                    if name.startswith("probes"):
+                        self.sample("5 scale: exit ms", row,
+                                    contender).add(r["exit"])
 
     def printf_throughput(self, contender, calls, rate):
         """(offered events/s, delivered events/s, lost fraction)."""

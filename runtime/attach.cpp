@@ -2,8 +2,13 @@
 // BEGIN/END runs and errno explanations.
 #include "attach.h"
 
+#include "detach.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,10 +19,56 @@
 
 namespace hvt {
 
+void Attachments::adopt(Attachments &other) {
+  links_.insert(links_.end(), other.links_.begin(), other.links_.end());
+  other.links_.clear();
+  perf_links_.insert(perf_links_.end(), other.perf_links_.begin(),
+                     other.perf_links_.end());
+  other.perf_links_.clear();
+}
+
 void Attachments::detach() {
-  for (bpf_link *link : links_)
-    bpf_link__destroy(link);
+  size_t libbpf_links = links_.size();
+  run_concurrently(size(), [&](size_t i) {
+    if (i < libbpf_links)
+      bpf_link__destroy(links_[i]);
+    else
+      close(perf_links_[i - libbpf_links].link_fd);
+  });
+  std::vector<int> perf_fds;
+  for (const PerfLink &link : perf_links_)
+    perf_fds.push_back(link.perf_fd);
   links_.clear();
+  perf_links_.clear();
+  release_perf_events(perf_fds);
+}
+
+bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
+                          Attachments &out) {
+  int link_fd = bpf_link_create(bpf_program__fd(prog), perf_fd,
+                                BPF_PERF_EVENT, nullptr);
+  if (link_fd >= 0) {
+    if (ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0) == 0) {
+      out.add_perf_link(link_fd, perf_fd);
+      return true;
+    }
+    int e = errno;
+    close(link_fd);
+    close(perf_fd);
+    errno = e;
+    return false;
+  }
+  // No perf links before Linux 5.15: libbpf attaches with ioctls, and the
+  // program stays attached until the perf event is released.
+  bpf_link *link = bpf_program__attach_perf_event(prog, perf_fd);
+  if (!link) {
+    int e = errno;
+    close(perf_fd);
+    errno = e;
+    return false;
+  }
+  out.add(link);
+  return true;
 }
 
 std::vector<int> parse_cpu_list(const std::string &text) {
@@ -70,6 +121,11 @@ void explain_errno(int err, const std::string &what, AttachError &out) {
   case ENOENT:
     out.reason = fmt::format("{} was not found", what);
     out.not_found = true;
+    break;
+  case EMFILE:
+    out.reason = fmt::format("{}: {}", what, std::strerror(err));
+    out.hints.push_back("each attach point holds two open files: raise the "
+                        "limit (ulimit -n) or attach to fewer points");
     break;
   default:
     out.reason = fmt::format("{}: {}", what, std::strerror(err));

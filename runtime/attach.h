@@ -5,6 +5,7 @@
 
 #include "program.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,20 +34,42 @@ public:
   ~Attachments() { detach(); }
 
   void add(bpf_link *link) { links_.push_back(link); }
-  // Moves every link of `other` here.
-  void adopt(Attachments &other) {
-    links_.insert(links_.end(), other.links_.begin(), other.links_.end());
-    other.links_.clear();
+  // A link made with BPF_LINK_CREATE to a perf event: both files are ours.
+  // Closing the link detaches the program; the perf event is released
+  // later, in the background (release_perf_events()).
+  void add_perf_link(int link_fd, int perf_fd) {
+    perf_links_.push_back({link_fd, perf_fd});
   }
-  size_t size() const { return links_.size(); }
+  // Moves every link of `other` here.
+  void adopt(Attachments &other);
+  size_t size() const { return links_.size() + perf_links_.size(); }
+  // Detaches every program, the links closed concurrently (detach.h), and
+  // returns once none runs any more.
   void detach();
 
 private:
+  struct PerfLink {
+    int link_fd;
+    int perf_fd;
+  };
   std::vector<bpf_link *> links_;
+  std::vector<PerfLink> perf_links_;
 };
+
+// Attaches `prog` to the perf event `perf_fd` and enables it; `out` then
+// owns the file. On failure the file is closed and errno says why.
+bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
+                          Attachments &out);
+
+class ElfReader;
 
 struct AttachOptions {
   int pid = -1; // -p PID: uprobes attach to this process only
+  // The binary a uprobe last looked its function up in: a wildcard's
+  // matches come one after the other and share it. The session drops it
+  // once attached.
+  mutable std::string last_binary_path;
+  mutable std::shared_ptr<const ElfReader> last_binary;
 };
 
 // Attaches `prog` as `probe` describes, through the provider of its kind. On

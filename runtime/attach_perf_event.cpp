@@ -82,6 +82,9 @@ std::string read_first_line(const std::string &path) {
 
 void explain_perf_error(int e, const ProbeDesc &probe, AttachError &err) {
   switch (e) {
+  case EMFILE:
+    explain_errno(e, "cannot open the perf event", err);
+    break;
   case EACCES:
   case EPERM: {
     err.reason = "permission denied opening the perf event";

@@ -5,11 +5,38 @@
 
 #include <bpf/libbpf.h>
 
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
 namespace hvt {
+
+namespace {
+
+// The tracepoint's perf event id, from tracefs.
+bool read_event_id(const std::string &category, const std::string &name,
+                   __u64 &id) {
+  std::string path = tracefs::format_path(category, name);
+  if (path.empty())
+    return false;
+  path.replace(path.size() - strlen("format"), std::string::npos, "id");
+  FILE *file = fopen(path.c_str(), "re");
+  if (!file)
+    return false;
+  unsigned long long value = 0;
+  bool ok = fscanf(file, "%llu", &value) == 1;
+  fclose(file);
+  id = value;
+  return ok;
+}
+
+} // namespace
 
 bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
                        const AttachOptions &, Attachments &out,
@@ -23,13 +50,22 @@ bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
   std::string category = probe.target.substr(0, colon);
   std::string name = probe.target.substr(colon + 1);
   tracefs::root(); // mounts tracefs if nobody did
-  bpf_link *link =
-      bpf_program__attach_tracepoint(prog, category.c_str(), name.c_str());
-  if (link) {
-    out.add(link);
-    return true;
+  // Opened here rather than by libbpf, which would close the perf event with
+  // the link: detaching keeps it, to release it in the background.
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  int e = ENOENT;
+  if (read_event_id(category, name, attr.config)) {
+    // As libbpf does: CPU 0, any process; the program runs on every CPU.
+    int perf_fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0,
+                                           -1, PERF_FLAG_FD_CLOEXEC));
+    if (perf_fd >= 0 && attach_to_perf_event(prog, perf_fd, out))
+      return true;
+    e = errno;
   }
-  int e = errno;
   tracefs::Missing missing = tracefs::explain_missing(category, name);
   if (missing.reason.empty()) {
     explain_errno(e, fmt::format("tracepoint '{}:{}'", category, name), err);

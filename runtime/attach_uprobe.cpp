@@ -3,14 +3,41 @@
 
 #include "binaries.h"
 
+#include "elf_reader.h"
+
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include <fmt/format.h>
 
 namespace hvt {
+
+namespace {
+
+// The uprobe PMU's perf event type and the config bit that makes a probe a
+// uretprobe, from sysfs.
+bool read_uprobe_pmu(int &type, int &retprobe_bit) {
+  const char *base = "/sys/bus/event_source/devices/uprobe/";
+  FILE *file = fopen((std::string(base) + "type").c_str(), "re");
+  if (!file)
+    return false;
+  bool ok = fscanf(file, "%d", &type) == 1;
+  fclose(file);
+  file = fopen((std::string(base) + "format/retprobe").c_str(), "re");
+  if (!file)
+    return false;
+  ok = fscanf(file, "config:%d", &retprobe_bit) == 1 && ok;
+  fclose(file);
+  return ok && retprobe_bit >= 0 && retprobe_bit < 64;
+}
+
+} // namespace
 
 bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
                    const AttachOptions &options, Attachments &out,
@@ -33,17 +60,66 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
     err.reason = fmt::format("'{}' is not an ELF binary", probe.target);
     return false;
   }
-  bpf_uprobe_opts opts{};
-  opts.sz = sizeof(opts);
-  opts.retprobe = probe.kind == ProbeKind::Uretprobe;
-  opts.func_name = probe.function.empty() ? nullptr : probe.function.c_str();
-  bpf_link *link = bpf_program__attach_uprobe_opts(
-      prog, options.pid, probe.target.c_str(), probe.offset, &opts);
-  if (link) {
-    out.add(link);
-    return true;
+  bool retprobe = probe.kind == ProbeKind::Uretprobe;
+  int e = 0;
+  int pmu_type = -1, retprobe_bit = -1;
+  if (read_uprobe_pmu(pmu_type, retprobe_bit)) {
+    // The perf event opened here, not by libbpf, which would close it with
+    // the link: detaching keeps it, to release it in the background.
+    uint64_t offset = probe.offset;
+    if (!probe.function.empty()) {
+      std::string error;
+      if (options.last_binary_path != probe.target || !options.last_binary) {
+        auto elf = ElfReader::open(probe.target, error);
+        options.last_binary =
+            elf ? std::make_shared<const ElfReader>(std::move(*elf)) : nullptr;
+        options.last_binary_path = probe.target;
+      }
+      auto start = options.last_binary
+                       ? options.last_binary->function_offset(probe.function,
+                                                              error)
+                       : std::nullopt;
+      if (!start && !error.empty()) {
+        err.reason = fmt::format("cannot attach to '{}' in '{}': {}",
+                                 probe.function, probe.target, error);
+        return false;
+      }
+      if (start)
+        offset += *start;
+      else
+        e = ENOENT;
+    }
+    if (!e) {
+      perf_event_attr attr{};
+      attr.size = sizeof(attr);
+      attr.type = static_cast<uint32_t>(pmu_type);
+      attr.config = retprobe ? uint64_t{1} << retprobe_bit : 0;
+      attr.config1 = reinterpret_cast<uintptr_t>(probe.target.c_str());
+      attr.config2 = offset;
+      // As libbpf does: every process on CPU 0's event (the program runs on
+      // every CPU), or one process on every CPU.
+      int pid = options.pid > 0 ? options.pid : -1;
+      int perf_fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid,
+                                             pid == -1 ? 0 : -1, -1,
+                                             PERF_FLAG_FD_CLOEXEC));
+      if (perf_fd >= 0 && attach_to_perf_event(prog, perf_fd, out))
+        return true;
+      e = errno;
+    }
+  } else {
+    // No uprobe PMU (before Linux 4.17): libbpf's tracefs uprobe events.
+    bpf_uprobe_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.retprobe = retprobe;
+    opts.func_name = probe.function.empty() ? nullptr : probe.function.c_str();
+    bpf_link *link = bpf_program__attach_uprobe_opts(
+        prog, options.pid, probe.target.c_str(), probe.offset, &opts);
+    if (link) {
+      out.add(link);
+      return true;
+    }
+    e = errno;
   }
-  int e = errno;
   if (e == ENOENT && !probe.function.empty()) {
     err.not_found = true;
     err.reason = fmt::format("function '{}' was not found in '{}'",

@@ -97,7 +97,8 @@ bool ElfReader::load(std::string &error) {
   };
   for (const auto &s : raw)
     sections_.push_back({string_at(names, s.sh_name), s.sh_type, s.sh_offset,
-                         s.sh_type == SHT_NOBITS ? 0 : s.sh_size, s.sh_link});
+                         s.sh_type == SHT_NOBITS ? 0 : s.sh_size, s.sh_link,
+                         s.sh_addr});
 
   for (uint32_t wanted : {SHT_SYMTAB, SHT_DYNSYM}) {
     for (const auto &s : sections_) {
@@ -118,6 +119,8 @@ bool ElfReader::load(std::string &error) {
         out.size = sym.st_size;
         out.section = sym.st_shndx;
         out.is_function = ELF64_ST_TYPE(sym.st_info) == STT_FUNC;
+        out.is_weak = ELF64_ST_BIND(sym.st_info) == STB_WEAK;
+        out.dynamic = wanted == SHT_DYNSYM;
         symbols_.push_back(std::move(out));
       }
     }
@@ -144,6 +147,42 @@ std::vector<std::string> ElfReader::function_names() const {
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
+}
+
+std::optional<uint64_t>
+ElfReader::function_offset(const std::string &function,
+                           std::string &error) const {
+  for (bool dynamic : {false, true}) {
+    std::optional<uint64_t> found;
+    bool found_weak = false;
+    for (const auto &sym : symbols_) {
+      if (sym.dynamic != dynamic || !sym.is_function ||
+          sym.section == SHN_UNDEF || sym.section >= sections_.size() ||
+          sym.name.compare(0, function.size(), function) != 0 ||
+          (sym.name.size() > function.size() &&
+           sym.name[function.size()] != '@'))
+        continue;
+      const Section &section = sections_[sym.section];
+      uint64_t offset = sym.value - section.addr + section.offset;
+      if (found && *found == offset) {
+        found_weak = found_weak && sym.is_weak;
+        continue;
+      }
+      if (found) {
+        if (sym.is_weak)
+          continue;
+        if (!found_weak) {
+          error = "function '" + function + "' is defined more than once";
+          return std::nullopt;
+        }
+      }
+      found = offset;
+      found_weak = sym.is_weak;
+    }
+    if (found)
+      return found;
+  }
+  return std::nullopt;
 }
 
 } // namespace hvt

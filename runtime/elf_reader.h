@@ -18,6 +18,8 @@ struct ElfSymbol {
   uint64_t size = 0;
   uint16_t section = 0; // section index (0: undefined)
   bool is_function = false;
+  bool is_weak = false;
+  bool dynamic = false; // from .dynsym
 };
 
 class ElfReader {
@@ -37,6 +39,13 @@ public:
   const std::vector<ElfSymbol> &symbols() const { return symbols_; }
   // Defined functions, each name once, sorted.
   std::vector<std::string> function_names() const;
+  // Where `function` starts in the file (what a uprobe attaches at), found
+  // as libbpf finds it: in .symtab, else in .dynsym; a versioned name
+  // (read@@GLIBC_2.2.5) is its base name; a weak definition gives way to a
+  // global one. nullopt when it is not defined, or (`error` set) defined at
+  // two places.
+  std::optional<uint64_t> function_offset(const std::string &function,
+                                          std::string &error) const;
 
 private:
   struct Section {
@@ -44,6 +53,7 @@ private:
     uint32_t type = 0;
     uint64_t offset = 0, size = 0;
     uint32_t link = 0;
+    uint64_t addr = 0;
   };
   bool load(std::string &error);
   std::string_view bytes_at(uint64_t offset, uint64_t size) const;

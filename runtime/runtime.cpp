@@ -363,6 +363,26 @@ private:
     setrlimit(RLIMIT_MEMLOCK, &unlimited);
   }
 
+  // An attach point holds two files (its perf event and its link), a perf
+  // event probe two per CPU: 512 tracepoints need more than the usual soft
+  // limit of 1024. Raised only then, up to the hard limit.
+  void raise_file_limit() const {
+    rlim_t wanted = 64;
+    size_t cpus = 0;
+    for (const ProbeDesc &probe : program_.probes)
+      wanted += probe.kind == ProbeKind::Profile ||
+                        probe.kind == ProbeKind::Software ||
+                        probe.kind == ProbeKind::Hardware
+                    ? 2 * (cpus ? cpus : (cpus = online_cpus().size()))
+                    : 2;
+    rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= wanted ||
+        files.rlim_cur == RLIM_INFINITY)
+      return;
+    files.rlim_cur = std::min(files.rlim_max, wanted * 2);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   // --- setup ---------------------------------------------------------------
 
   bpf_object *open_object() {
@@ -827,6 +847,11 @@ private:
     };
     std::map<size_t, std::vector<Failure>> failures; // by probe block
     std::map<size_t, size_t> attached;               // by probe block
+    raise_file_limit();
+    struct DropBinary {
+      const AttachOptions &options;
+      ~DropBinary() { options.last_binary.reset(); }
+    } drop_binary{attach_options_};
     for (size_t i = 0; i < program_.probes.size(); ++i) {
       const ProbeDesc &probe = program_.probes[i];
       if (probe.fallback)

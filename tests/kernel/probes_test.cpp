@@ -603,6 +603,98 @@ TEST_F(Probes, NothingLeaksAfterExit) {
   EXPECT_EQ(still_loaded(ids), 0u);
 }
 
+// The background process that releases the tracepoints' perf events
+// (runtime/detach.h): pids of this process's children named hvt-detach.
+std::vector<pid_t> detach_children() {
+  std::vector<pid_t> found;
+  DIR *proc = opendir("/proc");
+  while (dirent *entry = proc ? readdir(proc) : nullptr) {
+    pid_t pid = atoi(entry->d_name);
+    if (pid <= 0)
+      continue;
+    std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+    size_t paren = stat.rfind(')');
+    char state = 0;
+    int ppid = 0;
+    if (paren != std::string::npos &&
+        sscanf(stat.c_str() + paren + 1, " %c %d", &state, &ppid) == 2 &&
+        ppid == getpid() && stat.find("(hvt-detach)") != std::string::npos)
+      found.push_back(pid);
+  }
+  if (proc)
+    closedir(proc);
+  return found;
+}
+
+// The kernel releases a tracepoint's perf event after a grace period, one
+// event after another (~35 ms each here: 13 s for sys_enter_*). hvt detaches
+// its programs at once, prints and exits; a background process holding
+// only those events (and the pipe it waits on) releases them.
+TEST_F(Probes, TracepointsAreReleasedInTheBackground) {
+  size_t matches = 0;
+  DIR *events = opendir("/sys/kernel/tracing/events/syscalls");
+  while (dirent *entry = events ? readdir(events) : nullptr)
+    matches += std::string(entry->d_name).rfind("sys_enter_get", 0) == 0;
+  if (events)
+    closedir(events);
+  ASSERT_GT(matches, 2u);
+  // Orphaned on purpose, the background process is reparented here.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  HvtProcess hvt({"-e", "tracepoint:syscalls:sys_enter_get* "
+                        "/comm == \"hvt_released\"/ { @calls = count(); }"
+                        " interval:ms:1500 { exit(); }"});
+  ASSERT_TRUE(hvt.wait_for_stdout(
+      "Attaching " + std::to_string(matches + 1) + " probes...\n", 20s))
+      << hvt.finish(1s).err;
+  BpfIds ids = held_by(hvt.pid());
+  syscalls_as("hvt_released", 7);
+  Finished done = hvt.finish(20s);
+  std::vector<pid_t> background = detach_children();
+  for (pid_t pid : background) {
+    // Releasing: only perf events, and one pipe.
+    std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+    size_t perf_events = 0, pipes = 0, others = 0;
+    DIR *dir = opendir(fds.c_str());
+    while (dirent *entry = dir ? readdir(dir) : nullptr) {
+      char target[256] = {};
+      if (readlink((fds + "/" + entry->d_name).c_str(), target,
+                   sizeof target - 1) < 0)
+        continue;
+      std::string link = target;
+      if (link == "anon_inode:[perf_event]")
+        ++perf_events;
+      else if (link.rfind("pipe:", 0) == 0)
+        ++pipes;
+      else
+        ++others;
+    }
+    if (dir)
+      closedir(dir);
+    // Still holding events when hvt is gone: ~30 releases, a grace period
+    // each, take far longer than hvt's exit (were they released by hvt
+    // itself, the background process would have none left to hold).
+    EXPECT_GT(perf_events, 0u);
+    EXPECT_LE(perf_events, matches);
+    EXPECT_LE(pipes, 1u);
+    EXPECT_EQ(others, 0u);
+  }
+  // One background process, which ends on its own.
+  EXPECT_EQ(background.size(), 1u);
+  for (pid_t pid : background) {
+    int status = -1;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.out.find("\n@calls: 14\n"), std::string::npos) << done.out;
+  // Programs, maps and links went with hvt: the background process holds
+  // none of them.
+  for (int i = 0; i < 100 && still_loaded(ids) > 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(still_loaded(ids), 0u);
+}
+
 TEST_F(Probes, ClosedOutputPipeEndsQuietly) {
   // `hvt ... | head -1`: head exits after the first line; hvt must notice
   // the closed pipe on its next write, detach and exit 0 without a word.
