@@ -44,9 +44,12 @@ void Attachments::detach() {
 }
 
 bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
-                          Attachments &out) {
-  int link_fd = bpf_link_create(bpf_program__fd(prog), perf_fd,
-                                BPF_PERF_EVENT, nullptr);
+                          Attachments &out, uint64_t cookie) {
+  bpf_link_create_opts opts{};
+  opts.sz = sizeof(opts);
+  opts.perf_event.bpf_cookie = cookie;
+  int link_fd =
+      bpf_link_create(bpf_program__fd(prog), perf_fd, BPF_PERF_EVENT, &opts);
   if (link_fd >= 0) {
     if (ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0) == 0) {
       out.add_perf_link(link_fd, perf_fd);
@@ -60,7 +63,11 @@ bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
   }
   // No perf links before Linux 5.15: libbpf attaches with ioctls, and the
   // program stays attached until the perf event is released.
-  bpf_link *link = bpf_program__attach_perf_event(prog, perf_fd);
+  bpf_perf_event_opts libbpf_opts{};
+  libbpf_opts.sz = sizeof(libbpf_opts);
+  libbpf_opts.bpf_cookie = cookie;
+  bpf_link *link =
+      bpf_program__attach_perf_event_opts(prog, perf_fd, &libbpf_opts);
   if (!link) {
     int e = errno;
     close(perf_fd);

@@ -57,9 +57,11 @@ private:
 };
 
 // Attaches `prog` to the perf event `perf_fd` and enables it; `out` then
-// owns the file. On failure the file is closed and errno says why.
+// owns the file. `cookie` is what bpf_get_attach_cookie() returns in the
+// program (ProbeDesc::attach_cookie). On failure the file is closed and
+// errno says why.
 bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
-                          Attachments &out);
+                          Attachments &out, uint64_t cookie = 0);
 
 class ElfReader;
 

@@ -92,12 +92,13 @@ void release_perf_events(const std::vector<int> &perf_fds) {
     // wait for: it is reparented to init once the first child exits.
     pid_t child = fork();
     if (child == 0) {
+      // Named before the second fork: the process is never seen unnamed.
+      prctl(PR_SET_NAME, "hvt-detach", 0, 0, 0);
       if (fork() == 0) {
         setsid(); // no terminal: Ctrl-C in it reaches only hvt
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, nullptr);
-        prctl(PR_SET_NAME, "hvt-detach", 0, 0, 0);
         // Holding no other file: a pipe hvt writes to ends when hvt does.
         close_all_but(keep);
         char byte;

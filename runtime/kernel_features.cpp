@@ -134,6 +134,13 @@ Feature try_test_run() {
   return f;
 }
 
+// bpf_get_attach_cookie(); r0 = 0; exit
+const bpf_insn kReadAttachCookie[] = {
+    {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_attach_cookie},
+    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+    {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+};
+
 Feature probe_support(const char *name, bool ok, const std::string &why) {
   return {name, ok, ok ? "" : why};
 }
@@ -159,6 +166,9 @@ std::vector<Feature> detect_features() {
   features.push_back(
       probe_support("uprobes", exists("/sys/bus/event_source/devices/uprobe"),
                     "no uprobe PMU (CONFIG_UPROBE_EVENTS)"));
+  features.push_back(probe_support("attach cookies",
+                                   kernel_has_attach_cookies(),
+                                   "no bpf_get_attach_cookie() (Linux 5.15)"));
   features.push_back(try_perf_event(
       "perf events (software)", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK));
   Feature hardware = try_perf_event("hardware counters", PERF_TYPE_HARDWARE,
@@ -171,6 +181,18 @@ std::vector<Feature> detect_features() {
   features.push_back({"traceable functions", count > 0,
                       fmt::format("{} from {}", count, source)});
   return features;
+}
+
+bool kernel_has_attach_cookies() {
+  static const bool available = [] {
+    int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "hvt_feature", "GPL",
+                           kReadAttachCookie, 3, nullptr);
+    if (fd < 0)
+      return false;
+    close(fd);
+    return true;
+  }();
+  return available;
 }
 
 void print_features(std::ostream &out) {

@@ -16,6 +16,11 @@ struct Feature {
 
 std::vector<Feature> detect_features();
 
+// Whether tracepoint programs can read their link's attach cookie
+// (bpf_get_attach_cookie(), Linux 5.15): a tiny program that calls it is
+// loaded once per process.
+bool kernel_has_attach_cookies();
+
 // The --info report: kernel release, then one line per feature.
 void print_features(std::ostream &out);
 

@@ -49,6 +49,10 @@ struct ProbeDesc {
   // before it, for the same function: the runtime loads and attaches it only
   // when that one cannot be loaded or attached.
   bool fallback = false;
+  // --- performance: given to the link (BPF_LINK_CREATE's bpf_cookie): the
+  // index of the attach point in its probe, when the program the probe's
+  // tracepoints share reads `probe` by it (codegen's probe_by_cookie()).
+  uint64_t attach_cookie = 0;
   // --- performance: a BEGIN or END whose every statement sends a constant
   // record (printf of literals, exit(), print/clear/zero of a whole map) has
   // no program (program_name is ""): these are its records, each a u32

@@ -11,7 +11,7 @@ namespace hvt {
 // Update the numbers once the field is serialized below. (Sizes as laid out
 // by x86-64 libstdc++, the platform hvt targets.)
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(ProbeDesc) == 216, "serialize the new ProbeDesc field");
+static_assert(sizeof(ProbeDesc) == 224, "serialize the new ProbeDesc field");
 static_assert(sizeof(SkippedAttachPoint) == 112,
               "serialize the new SkippedAttachPoint field");
 static_assert(sizeof(MapDesc) == 352, "serialize the new MapDesc field");
@@ -155,12 +155,19 @@ std::shared_ptr<const SymbolTables> tables_from(const json &j) {
 // -------------------------------------------------------------
 
 json probe_json(const ProbeDesc &p) {
-  return {{"kind", enum_value(p.kind)},   {"program_name", p.program_name},
-          {"display", p.display},         {"target", p.target},
-          {"function", p.function},       {"offset", p.offset},
-          {"period", p.period},           {"frequency", p.frequency},
-          {"range", range_json(p.range)}, {"probe_index", p.probe_index},
-          {"fallback", p.fallback},       {"constant_records", p.constant_records}};
+  return {{"kind", enum_value(p.kind)},
+          {"program_name", p.program_name},
+          {"display", p.display},
+          {"target", p.target},
+          {"function", p.function},
+          {"offset", p.offset},
+          {"period", p.period},
+          {"frequency", p.frequency},
+          {"range", range_json(p.range)},
+          {"probe_index", p.probe_index},
+          {"fallback", p.fallback},
+          {"attach_cookie", p.attach_cookie},
+          {"constant_records", p.constant_records}};
 }
 
 ProbeDesc probe_from(const json &j) {
@@ -176,6 +183,7 @@ ProbeDesc probe_from(const json &j) {
   p.range = range_from(j.at("range"));
   p.probe_index = j.at("probe_index").get<size_t>();
   p.fallback = j.at("fallback").get<bool>();
+  p.attach_cookie = j.at("attach_cookie").get<uint64_t>();
   p.constant_records = j.at("constant_records").get<std::vector<uint8_t>>();
   return p;
 }

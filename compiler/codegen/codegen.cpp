@@ -25,9 +25,12 @@
 
 #include "symbolizer.h"
 
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace hvt {
 
@@ -60,6 +63,7 @@ enum Helper : int64_t {
   kGetFuncIp = BPF_FUNC_get_func_ip,
   kMapLookupPercpu = BPF_FUNC_map_lookup_percpu_elem,
   kForEachMapElem = BPF_FUNC_for_each_map_elem,
+  kGetAttachCookie = BPF_FUNC_get_attach_cookie,
   // Pointers whose address space is unknown (tracepoint and argN values can
   // be user or kernel pointers): the compat helpers pick by address on
   // x86-64, as bpftrace's probe_read does.
@@ -209,15 +213,21 @@ public:
            a < info.points.size() && instructions <= kMaxModuleIrInstructions;
            ++a) {
         auto same = shared.find(info.points[a].desc.kind);
+        bool named_by_cookie = probes_named_by_cookie_.count(p) > 0;
         if (same != shared.end() && !info.points[a].desc.fallback) {
           ProbeDesc desc = info.points[a].desc;
           desc.program_name = same->second;
+          if (named_by_cookie && desc.kind == ProbeKind::Tracepoint)
+            desc.attach_cookie = a;
           out_.probes.push_back(std::move(desc));
           continue;
         }
         function_ = nullptr; // stays null for a BEGIN/END without a program
         point_specific_ = false;
         emit_program(program_.probes[p], info, info.points[a], p, a);
+        if (probes_named_by_cookie_.count(p) &&
+            out_.probes.back().kind == ProbeKind::Tracepoint)
+          out_.probes.back().attach_cookie = a;
         instructions += function_ ? function_->getInstructionCount() : 0;
         if (function_ && !point_specific_ &&
             shares_programs(out_.probes.back().kind))
@@ -367,6 +377,9 @@ private:
     set_location(probe.range);
     ctx_arg_ = function_->getArg(0);
     point_ = &point;
+    probe_info_ = &info;
+    probe_number_ = probe_index;
+    point_index_ = point_index;
     variables_.clear();
     loops_.clear();
     read_cache_.reset(); // --- performance: map reads shared per program
@@ -418,6 +431,59 @@ private:
   const ResolvedAttachPoint &this_point() {
     point_specific_ = true;
     return *point_;
+  }
+
+  // Past this, a probe's tracepoints get a program each instead (512
+  // points of 128-byte names: 64 KiB).
+  static constexpr uint64_t kMaxProbeNameTableBytes = 1 << 20;
+
+  // --- performance: `probe` in a probe with several tracepoints, read from
+  // a table of their names at the index the runtime gave each link as its
+  // attach cookie, so that the probe's tracepoints still share one program
+  // (a sys_enter_* wildcard counted by probe compiles once, not 360 times).
+  // Null when the program should be the point's own instead.
+  Value *probe_by_cookie(uint32_t size) {
+    const ProbeInfo &info = *probe_info_;
+    size_t tracepoints = 0;
+    for (const auto &point : info.points)
+      tracepoints += point.desc.kind == ProbeKind::Tracepoint;
+    if (point_->desc.kind != ProbeKind::Tracepoint || tracepoints < 2)
+      return nullptr;
+    if (!attach_cookies_)
+      attach_cookies_ = semantic_.options.kernel_has_attach_cookies &&
+                        semantic_.options.kernel_has_attach_cookies();
+    if (!*attach_cookies_)
+      return nullptr;
+    // One row per attach point of the probe (a point's index is its
+    // cookie). Rows and row count are powers of two so that the row's offset
+    // is bounded by a mask, which the verifier follows through whatever
+    // order LLVM puts the instructions in (a compare did not survive it).
+    uint64_t row = std::bit_ceil(std::max<uint64_t>(size, 8));
+    uint64_t rows_count = std::bit_ceil(info.points.size());
+    if (row * rows_count > kMaxProbeNameTableBytes)
+      return nullptr;
+    probes_named_by_cookie_.insert(probe_number_);
+    std::string rows;
+    for (const auto &point : info.points) {
+      std::string name = point.desc.display.substr(0, size - 1);
+      name.resize(row, '\0');
+      rows += name;
+    }
+    rows.resize(row * rows_count, '\0');
+    auto *type = llvm::ArrayType::get(b_.getInt8Ty(), rows.size());
+    auto *table = new llvm::GlobalVariable(
+        *module_, type, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantDataArray::getRaw(rows, rows.size(), b_.getInt8Ty()),
+        "probe_names");
+    table->setAlignment(llvm::Align(8));
+    table->setSection(".rodata");
+    Value *cookie = call_helper(kGetAttachCookie, b_.getInt64Ty(), {ctx_arg_});
+    Value *index = b_.CreateAnd(cookie, b_.getInt64(rows_count - 1));
+    Value *from = b_.CreateGEP(b_.getInt8Ty(), table,
+                               b_.CreateMul(index, b_.getInt64(row)));
+    Value *buf = stack_buffer(size, "probe");
+    b_.CreateMemCpy(buf, llvm::MaybeAlign(8), from, llvm::MaybeAlign(8), size);
+    return buf;
   }
 
   // Kinds whose attach points can share a program: the same context
@@ -1444,8 +1510,11 @@ private:
       call_helper(kComm, b_.getInt64Ty(), {buf, b_.getInt64(b.type.size)});
       return buf;
     }
-    if (n == "probe")
+    if (n == "probe") {
+      if (Value *name = probe_by_cookie(b.type.size))
+        return name;
       return string_constant(this_point().desc.display, b.type.size);
+    }
     if (n == "elapsed")
       return gen_elapsed();
     if (n == "kstack" || n == "ustack")
@@ -2230,6 +2299,13 @@ private:
   // Its kind is every point's of the program; anything else of it is read
   // through this_point().
   const ResolvedAttachPoint *point_ = nullptr;
+  const ProbeInfo *probe_info_ = nullptr; // of the program being generated
+  size_t probe_number_ = 0, point_index_ = 0;
+  // --- performance: the probe whose programs read `probe` from their attach
+  // cookie (probe_by_cookie()), and whether the kernel has attach cookies
+  // (asked once).
+  std::set<size_t> probes_named_by_cookie_;
+  std::optional<bool> attach_cookies_;
   bool point_specific_ = false; // this_point() was asked
   std::map<std::string, Value *> variables_;
   std::vector<std::pair<BasicBlock *, BasicBlock *>> loops_; // continue, break

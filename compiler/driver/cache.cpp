@@ -308,7 +308,7 @@ std::string CompileCache::key(const SourceFile &source,
     // Every field of the options that reaches the compiled output. A new
     // option must be added here (the size check below is a reminder).
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(SemanticOptions) == 56,
+  static_assert(sizeof(SemanticOptions) == 64,
                 "add the new SemanticOptions field to the cache key");
   static_assert(sizeof(CodegenOptions) == 32,
                 "add the new CodegenOptions field to the cache key");
@@ -332,6 +332,8 @@ std::string CompileCache::key(const SourceFile &source,
   add_field(hash, std::to_string(static_cast<int>(s.stack_mode)));
   add_field(hash, std::to_string(s.max_probes));
   add_field(hash, std::to_string(s.read_environment));
+  // Whether codegen may ask; the answer comes from the kernel, in its id.
+  add_field(hash, s.kernel_has_attach_cookies ? "cookies" : "no cookies");
   add_field(hash, std::to_string(static_cast<int>(options.codegen.optimizer)));
   // The environment the compiler reads: bpftrace's settings, where the
   // shipped tracepoint formats are, and the forced kvm vendor

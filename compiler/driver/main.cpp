@@ -317,6 +317,7 @@ int main(int argc, char **argv) {
   hvt::CompileOptions options;
   options.semantic.positional = positional;
   options.semantic.target_pid = static_cast<uint32_t>(pid);
+  options.semantic.kernel_has_attach_cookies = hvt::kernel_has_attach_cookies;
   for (const auto &stage : dump_stages) {
     if (stage == "ast")
       options.dump_ast = &std::cout;

@@ -34,6 +34,10 @@ struct SemanticOptions {
   // override string_size, map_size, stack_mode and max_probes. They win over
   // the script's config block, as in bpftrace. Tests turn this off.
   bool read_environment = true;
+  // Whether the kernel gives tracepoint programs their link's attach cookie
+  // (Linux 5.15): asked by codegen only when a probe with several
+  // tracepoints reads `probe`. Null: no.
+  bool (*kernel_has_attach_cookies)() = nullptr;
 };
 
 struct ResolvedAttachPoint {

@@ -21,12 +21,15 @@ const char *kOpenat =
     "BEGIN { printf(\"pid %d %s\\n\", pid, comm); }\n";
 
 // Runs the front end and returns the unoptimized IR text.
-std::string ir_for(const std::string &text, CompiledProgram &compiled) {
+// `attach_cookies`: what codegen is told of the kernel (null: none).
+std::string ir_for(const std::string &text, CompiledProgram &compiled,
+                   bool (*attach_cookies)() = nullptr) {
   SourceFile source("test.ht", text);
   Diagnostics diags;
   auto program = parse_program(source, diags);
   EXPECT_TRUE(program && !diags.has_errors()) << diags.render(source);
   SemanticResult semantic;
+  semantic.options.kernel_has_attach_cookies = attach_cookies;
   resolve_attach_points(*program, diags, semantic);
   check_types(*program, diags, semantic);
   EXPECT_FALSE(diags.has_errors()) << diags.render(source);
@@ -101,17 +104,22 @@ struct Sharing {
   std::set<std::string> targets;
   size_t points = 0;
   size_t functions = 0; // defined in the IR
+  std::vector<uint64_t> cookies; // each point's, in order
+  std::string ir;
 };
 
-Sharing sharing_of(const std::string &text) {
+Sharing sharing_of(const std::string &text,
+                   bool (*attach_cookies)() = nullptr) {
   CompiledProgram compiled;
-  std::string ir = ir_for(text, compiled);
+  std::string ir = ir_for(text, compiled, attach_cookies);
   Sharing result;
   for (const auto &probe : compiled.probes) {
     result.programs.insert(probe.program_name);
     result.targets.insert(probe.target);
+    result.cookies.push_back(probe.attach_cookie);
     ++result.points;
   }
+  result.ir = ir;
   for (size_t at = ir.find("\ndefine "); at != std::string::npos;
        at = ir.find("\ndefine ", at + 1))
     ++result.functions;
@@ -140,6 +148,55 @@ TEST(CodegenSharing, ProbeOrArgsGiveEachPointItsOwnProgram) {
     EXPECT_EQ(own.programs.size(), 3u) << body;
     EXPECT_EQ(own.functions, 3u) << body;
   }
+}
+
+bool kernel_with_cookies() { return true; }
+bool kernel_without_cookies() { return false; }
+
+// `probe` read from a table at the link's attach cookie: the tracepoints
+// share one program again, and each link is given its point's index.
+TEST(CodegenSharing, ProbeReadByAttachCookieShares) {
+  for (const char *body :
+       {"{ @[probe] = count(); }", "{ printf(\"%s\\n\", probe); }"}) {
+    Sharing shared =
+        sharing_of(std::string(kThreeSyscalls) + body, kernel_with_cookies);
+    EXPECT_EQ(shared.points, 3u) << body;
+    EXPECT_EQ(shared.targets.size(), 3u) << body;
+    EXPECT_EQ(shared.programs.size(), 1u) << body;
+    EXPECT_EQ(shared.functions, 1u) << body;
+    EXPECT_EQ(shared.cookies, (std::vector<uint64_t>{0, 1, 2})) << body;
+    // bpf_get_attach_cookie is helper 174; the names, 64-byte rows.
+    EXPECT_NE(shared.ir.find("inttoptr (i64 174 to ptr)(ptr %ctx)"),
+              std::string::npos)
+        << shared.ir;
+    EXPECT_NE(shared.ir.find("@probe_names = private constant [256 x i8] "
+                             "c\"tracepoint:syscalls:sys_enter_getppid\\00"),
+              std::string::npos)
+        << shared.ir;
+  }
+}
+
+TEST(CodegenSharing, NoAttachCookieWithoutTheKernelsOrWhenNotNeeded) {
+  // The kernel has none: a program per point, as before.
+  Sharing own =
+      sharing_of(std::string(kThreeSyscalls) + "{ @[probe] = count(); }",
+                 kernel_without_cookies);
+  EXPECT_EQ(own.programs.size(), 3u);
+  EXPECT_EQ(own.cookies, (std::vector<uint64_t>{0, 0, 0}));
+  EXPECT_EQ(own.ir.find("i64 174 to ptr"), std::string::npos);
+  // args stays point-specific.
+  Sharing with_args =
+      sharing_of(std::string(kThreeSyscalls) +
+                     "{ @[probe, args->__syscall_nr] = count(); }",
+                 kernel_with_cookies);
+  EXPECT_EQ(with_args.programs.size(), 3u);
+  // One tracepoint: its name is a constant.
+  Sharing single = sharing_of(
+      "tracepoint:syscalls:sys_enter_getppid { @[probe] = count(); }",
+      kernel_with_cookies);
+  EXPECT_EQ(single.programs.size(), 1u);
+  EXPECT_EQ(single.cookies, (std::vector<uint64_t>{0}));
+  EXPECT_EQ(single.ir.find("i64 174 to ptr"), std::string::npos);
 }
 
 TEST(CodegenSharing, OnlyPointsOfTheSameKindShare) {

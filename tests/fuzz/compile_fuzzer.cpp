@@ -100,6 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hvt::CompileOptions options;
   // $1 is a number and $2 a string, so both kinds of parameter get used.
   options.semantic.positional = {"42", "text"};
+  // Half the inputs compile for a kernel with attach cookies (`probe` in a
+  // tracepoint wildcard then shares a program), half for one without.
+  if (size % 2)
+    options.semantic.kernel_has_attach_cookies = [] { return true; };
   std::ostringstream ast;
   options.dump_ast = &ast;
 

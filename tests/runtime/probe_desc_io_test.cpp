@@ -1,0 +1,37 @@
+// Attach points in the stored metadata of a compiled program (program_io.h):
+// a cached program must give each link the attach cookie its program reads
+// `probe` by (codegen's probe_by_cookie()).
+#include "program_io.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace hvt {
+namespace {
+
+TEST(ProbeDescIo, RoundTripKeepsEachPointsAttachCookie) {
+  CompiledProgram program;
+  for (uint64_t cookie : {0u, 1u, 359u}) {
+    ProbeDesc probe;
+    probe.kind = ProbeKind::Tracepoint;
+    probe.program_name = "tracepoint_syscalls_sys_enter_read_0_0";
+    probe.display = "tracepoint:syscalls:sys_enter_" + std::to_string(cookie);
+    probe.target = "syscalls:sys_enter_" + std::to_string(cookie);
+    probe.attach_cookie = cookie;
+    program.probes.push_back(probe);
+  }
+  std::string json = program_metadata_to_json(program);
+  CompiledProgram back;
+  std::string error;
+  ASSERT_TRUE(program_metadata_from_json(json, back, error)) << error;
+  ASSERT_EQ(back.probes.size(), 3u);
+  EXPECT_EQ(back.probes[0].attach_cookie, 0u);
+  EXPECT_EQ(back.probes[1].attach_cookie, 1u);
+  EXPECT_EQ(back.probes[2].attach_cookie, 359u);
+  EXPECT_EQ(back.probes[2].program_name, program.probes[0].program_name);
+  EXPECT_EQ(program_metadata_to_json(back), json);
+}
+
+} // namespace
+} // namespace hvt
