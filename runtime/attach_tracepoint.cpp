@@ -60,8 +60,8 @@ bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
   int e = ENOENT;
   if (read_event_id(category, name, attr.config)) {
     // As libbpf does: CPU 0, any process; the program runs on every CPU.
-    int perf_fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0,
-                                           -1, PERF_FLAG_FD_CLOEXEC));
+    int perf_fd = static_cast<int>(
+        syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
     if (perf_fd >= 0 &&
         attach_to_perf_event(prog, perf_fd, out, probe.attach_cookie))
       return true;

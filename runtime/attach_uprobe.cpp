@@ -75,10 +75,10 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
             elf ? std::make_shared<const ElfReader>(std::move(*elf)) : nullptr;
         options.last_binary_path = probe.target;
       }
-      auto start = options.last_binary
-                       ? options.last_binary->function_offset(probe.function,
-                                                              error)
-                       : std::nullopt;
+      auto start =
+          options.last_binary
+              ? options.last_binary->function_offset(probe.function, error)
+              : std::nullopt;
       if (!start && !error.empty()) {
         err.reason = fmt::format("cannot attach to '{}' in '{}': {}",
                                  probe.function, probe.target, error);

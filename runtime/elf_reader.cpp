@@ -149,9 +149,8 @@ std::vector<std::string> ElfReader::function_names() const {
   return names;
 }
 
-std::optional<uint64_t>
-ElfReader::function_offset(const std::string &function,
-                           std::string &error) const {
+std::optional<uint64_t> ElfReader::function_offset(const std::string &function,
+                                                   std::string &error) const {
   for (bool dynamic : {false, true}) {
     std::optional<uint64_t> found;
     bool found_weak = false;

@@ -2,8 +2,8 @@
 // events are handed to a background process that holds nothing else.
 #include "detach.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/perf_event.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -24,7 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(RunConcurrently, RunsEachTaskOnce) {
-  for (size_t count : {size_t{0}, size_t{1}, size_t{3}, kMaxDetachThreads + 7}) {
+  for (size_t count :
+       {size_t{0}, size_t{1}, size_t{3}, kMaxDetachThreads + 7}) {
     std::vector<std::atomic<int>> runs(count);
     run_concurrently(count, [&](size_t i) { ++runs[i]; });
     for (size_t i = 0; i < count; ++i)
@@ -41,7 +42,8 @@ TEST(RunConcurrently, TasksRunAtTheSameTime) {
   run_concurrently(kTasks, [&](size_t) {
     ++started;
     auto deadline = std::chrono::steady_clock::now() + 3s;
-    while (started.load() < kTasks && std::chrono::steady_clock::now() < deadline)
+    while (started.load() < kTasks &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(1ms);
     if (started.load() == kTasks)
       ++saw_all;
@@ -54,8 +56,8 @@ int open_dummy_event() {
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_SOFTWARE;
   attr.config = PERF_COUNT_SW_DUMMY;
-  return static_cast<int>(syscall(__NR_perf_event_open, &attr, 0, -1, -1,
-                                  PERF_FLAG_FD_CLOEXEC));
+  return static_cast<int>(
+      syscall(__NR_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 std::string comm_of(pid_t pid) {

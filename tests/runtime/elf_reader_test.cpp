@@ -14,8 +14,8 @@
 #include <fstream>
 #include <sstream>
 
-extern "C" __attribute__((noinline, used)) int hvt_elf_reader_test_function(
-    int x) {
+extern "C" __attribute__((noinline, used)) int
+hvt_elf_reader_test_function(int x) {
   asm volatile("" ::: "memory");
   return x * 3;
 }
@@ -112,13 +112,22 @@ std::vector<uint8_t> elf_with(const std::vector<Symbol> &symbols) {
   size_t strtab_at = append(strtab.data(), strtab.size());
   size_t shstrtab_at = append(shstrtab.data(), shstrtab.size());
   Elf64_Shdr sections[5] = {};
-  sections[1] = {1, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0x401000, 0x1000,
-                 0x1000, 0, 0, 16, 0};
-  sections[2] = {7, SHT_SYMTAB, 0, 0, syms_at,
-                 syms.size() * sizeof(Elf64_Sym), 3, 1, 8, sizeof(Elf64_Sym)};
-  sections[3] = {15, SHT_STRTAB, 0, 0, strtab_at, strtab.size(), 0, 0, 1, 0};
-  sections[4] = {23, SHT_STRTAB, 0, 0, shstrtab_at, shstrtab.size(), 0, 0, 1,
+  sections[1] = {1,
+                 SHT_PROGBITS,
+                 SHF_ALLOC | SHF_EXECINSTR,
+                 0x401000,
+                 0x1000,
+                 0x1000,
+                 0,
+                 0,
+                 16,
                  0};
+  sections[2] = {
+      7, SHT_SYMTAB,       0, 0, syms_at, syms.size() * sizeof(Elf64_Sym), 3, 1,
+      8, sizeof(Elf64_Sym)};
+  sections[3] = {15, SHT_STRTAB, 0, 0, strtab_at, strtab.size(), 0, 0, 1, 0};
+  sections[4] = {23, SHT_STRTAB, 0, 0, shstrtab_at, shstrtab.size(),
+                 0,  0,          1, 0};
   size_t sections_at = append(sections, sizeof(sections));
   Elf64_Ehdr header{};
   memcpy(header.e_ident, ELFMAG, SELFMAG);
