@@ -463,20 +463,24 @@ private:
     if (row * rows_count > kMaxProbeNameTableBytes)
       return nullptr;
     probes_named_by_cookie_.insert(probe_number_);
-    std::string rows;
-    for (const auto &point : info.points) {
-      std::string name = point.desc.display.substr(0, size - 1);
-      name.resize(row, '\0');
-      rows += name;
+    // One table per probe (and name size), however often `probe` is read.
+    llvm::GlobalVariable *&table = probe_name_tables_[{probe_number_, size}];
+    if (!table) {
+      std::string rows;
+      for (const auto &point : info.points) {
+        std::string name = point.desc.display.substr(0, size - 1);
+        name.resize(row, '\0');
+        rows += name;
+      }
+      rows.resize(row * rows_count, '\0');
+      auto *type = llvm::ArrayType::get(b_.getInt8Ty(), rows.size());
+      table = new llvm::GlobalVariable(
+          *module_, type, true, llvm::GlobalValue::PrivateLinkage,
+          llvm::ConstantDataArray::getRaw(rows, rows.size(), b_.getInt8Ty()),
+          "probe_names");
+      table->setAlignment(llvm::Align(8));
+      table->setSection(".rodata");
     }
-    rows.resize(row * rows_count, '\0');
-    auto *type = llvm::ArrayType::get(b_.getInt8Ty(), rows.size());
-    auto *table = new llvm::GlobalVariable(
-        *module_, type, true, llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantDataArray::getRaw(rows, rows.size(), b_.getInt8Ty()),
-        "probe_names");
-    table->setAlignment(llvm::Align(8));
-    table->setSection(".rodata");
     Value *cookie = call_helper(kGetAttachCookie, b_.getInt64Ty(), {ctx_arg_});
     Value *index = b_.CreateAnd(cookie, b_.getInt64(rows_count - 1));
     Value *from = b_.CreateGEP(b_.getInt8Ty(), table,
@@ -2305,6 +2309,8 @@ private:
   // cookie (probe_by_cookie()), and whether the kernel has attach cookies
   // (asked once).
   std::set<size_t> probes_named_by_cookie_;
+  std::map<std::pair<size_t, uint32_t>, llvm::GlobalVariable *>
+      probe_name_tables_;
   std::optional<bool> attach_cookies_;
   bool point_specific_ = false; // this_point() was asked
   std::map<std::string, Value *> variables_;

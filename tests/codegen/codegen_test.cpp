@@ -176,6 +176,22 @@ TEST(CodegenSharing, ProbeReadByAttachCookieShares) {
   }
 }
 
+TEST(CodegenSharing, OneNameTablePerProbe) {
+  Sharing shared = sharing_of(
+      std::string(kThreeSyscalls) +
+          "{ @[probe] = count(); printf(\"%s\\n\", probe); }"
+          " tracepoint:syscalls:sys_enter_getuid,"
+          " tracepoint:syscalls:sys_enter_getgid { @[probe] = count(); }",
+      kernel_with_cookies);
+  EXPECT_EQ(shared.functions, 2u);
+  size_t tables = 0;
+  for (size_t at = shared.ir.find("\n@probe_names"); at != std::string::npos;
+       at = shared.ir.find("\n@probe_names", at + 1))
+    ++tables;
+  EXPECT_EQ(tables, 2u) << shared.ir;
+  EXPECT_EQ(shared.cookies, (std::vector<uint64_t>{0, 1, 2, 0, 1}));
+}
+
 TEST(CodegenSharing, NoAttachCookieWithoutTheKernelsOrWhenNotNeeded) {
   // The kernel has none: a program per point, as before.
   Sharing own =
