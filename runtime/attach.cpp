@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +42,12 @@ void Attachments::detach() {
   links_.clear();
   perf_links_.clear();
   release_perf_events(perf_fds);
+}
+
+int open_perf_event(perf_event_attr &attr, int pid, int cpu) {
+  attr.size = sizeof(attr);
+  return static_cast<int>(
+      syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 bool attach_to_perf_event(const bpf_program *prog, int perf_fd,

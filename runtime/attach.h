@@ -11,6 +11,7 @@
 
 struct bpf_link;
 struct bpf_program;
+struct perf_event_attr;
 
 namespace hvt {
 
@@ -55,6 +56,10 @@ private:
   std::vector<bpf_link *> links_;
   std::vector<PerfLink> perf_links_;
 };
+
+// perf_event_open(2) for process `pid` (-1: every process) on `cpu` (-1:
+// every CPU), close-on-exec; sets attr.size.
+int open_perf_event(perf_event_attr &attr, int pid, int cpu);
 
 // Attaches `prog` to the perf event `perf_fd` and enables it; `out` then
 // owns the file. `cookie` is what bpf_get_attach_cookie() returns in the

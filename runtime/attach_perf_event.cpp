@@ -4,7 +4,6 @@
 
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -119,11 +118,9 @@ void explain_perf_error(int e, const ProbeDesc &probe, AttachError &err) {
 bool attach_on_cpus(const ProbeDesc &probe, const bpf_program *prog,
                     perf_event_attr attr, const std::vector<int> &cpus,
                     Attachments &out, AttachError &err) {
-  attr.size = sizeof(attr);
   Attachments attached; // released on failure: all CPUs or none
   for (int cpu : cpus) {
-    int fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, cpu, -1,
-                                      PERF_FLAG_FD_CLOEXEC));
+    int fd = open_perf_event(attr, -1, cpu);
     if (fd < 0) {
       explain_perf_error(errno, probe, err);
       return false;

@@ -6,8 +6,6 @@
 #include <bpf/libbpf.h>
 
 #include <linux/perf_event.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -53,15 +51,13 @@ bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
   // Opened here rather than by libbpf, which would close the perf event with
   // the link: detaching keeps it, to release it in the background.
   perf_event_attr attr{};
-  attr.size = sizeof(attr);
   attr.type = PERF_TYPE_TRACEPOINT;
   attr.sample_period = 1;
   attr.wakeup_events = 1;
   int e = ENOENT;
   if (read_event_id(category, name, attr.config)) {
     // As libbpf does: CPU 0, any process; the program runs on every CPU.
-    int perf_fd = static_cast<int>(
-        syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+    int perf_fd = open_perf_event(attr, -1, 0);
     if (perf_fd >= 0 &&
         attach_to_perf_event(prog, perf_fd, out, probe.attach_cookie))
       return true;

@@ -8,8 +8,6 @@
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -22,7 +20,7 @@ namespace {
 
 // The uprobe PMU's perf event type and the config bit that makes a probe a
 // uretprobe, from sysfs.
-bool read_uprobe_pmu(int &type, int &retprobe_bit) {
+bool read_uprobe_pmu_files(int &type, int &retprobe_bit) {
   const char *base = "/sys/bus/event_source/devices/uprobe/";
   FILE *file = fopen((std::string(base) + "type").c_str(), "re");
   if (!file)
@@ -35,6 +33,15 @@ bool read_uprobe_pmu(int &type, int &retprobe_bit) {
   ok = fscanf(file, "config:%d", &retprobe_bit) == 1 && ok;
   fclose(file);
   return ok && retprobe_bit >= 0 && retprobe_bit < 64;
+}
+
+// Read once: a wildcard attaches hundreds of uprobes.
+bool read_uprobe_pmu(int &type, int &retprobe_bit) {
+  static int cached_type = -1, cached_bit = -1;
+  static const bool found = read_uprobe_pmu_files(cached_type, cached_bit);
+  type = cached_type;
+  retprobe_bit = cached_bit;
+  return found;
 }
 
 } // namespace
@@ -91,7 +98,6 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
     }
     if (!e) {
       perf_event_attr attr{};
-      attr.size = sizeof(attr);
       attr.type = static_cast<uint32_t>(pmu_type);
       attr.config = retprobe ? uint64_t{1} << retprobe_bit : 0;
       attr.config1 = reinterpret_cast<uintptr_t>(probe.target.c_str());
@@ -99,9 +105,7 @@ bool attach_uprobe(const ProbeDesc &probe, const bpf_program *prog,
       // As libbpf does: every process on CPU 0's event (the program runs on
       // every CPU), or one process on every CPU.
       int pid = options.pid > 0 ? options.pid : -1;
-      int perf_fd = static_cast<int>(syscall(__NR_perf_event_open, &attr, pid,
-                                             pid == -1 ? 0 : -1, -1,
-                                             PERF_FLAG_FD_CLOEXEC));
+      int perf_fd = open_perf_event(attr, pid, pid == -1 ? 0 : -1);
       if (perf_fd >= 0 && attach_to_perf_event(prog, perf_fd, out))
         return true;
       e = errno;

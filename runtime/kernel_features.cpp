@@ -9,7 +9,6 @@
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -38,12 +37,6 @@ const bpf_insn kReturnZero[] = {
 
 int load_program(bpf_prog_type type, const bpf_prog_load_opts *opts) {
   return bpf_prog_load(type, "hvt_feature", "GPL", kReturnZero, 2, opts);
-}
-
-int perf_event_open(perf_event_attr &attr, int cpu) {
-  attr.size = sizeof(attr);
-  return static_cast<int>(
-      syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 Feature try_fentry() {
@@ -93,7 +86,7 @@ Feature try_kprobes() {
   perf_event_attr attr{};
   attr.type = static_cast<uint32_t>(type);
   attr.config1 = reinterpret_cast<uint64_t>("vfs_read");
-  int fd = perf_event_open(attr, 0);
+  int fd = open_perf_event(attr, -1, 0);
   if (fd < 0) {
     f.detail = "opening a kprobe on vfs_read: " + errno_text(errno);
     return f;
@@ -109,7 +102,7 @@ Feature try_perf_event(const char *name, uint32_t type, uint64_t config) {
   attr.type = type;
   attr.config = config;
   attr.sample_period = 1000000;
-  int fd = perf_event_open(attr, online_cpus().front());
+  int fd = open_perf_event(attr, -1, online_cpus().front());
   if (fd < 0) {
     f.detail = errno_text(errno);
     return f;
