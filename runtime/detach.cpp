@@ -74,7 +74,8 @@ void run_concurrently(size_t count, const std::function<void(size_t)> &task) {
     pthread_join(thread, nullptr);
 }
 
-void release_perf_events(const std::vector<int> &perf_fds) {
+void release_perf_events(const std::vector<int> &perf_fds,
+                         const std::function<void()> &before_closing_here) {
   if (perf_fds.empty())
     return;
   // Disabled, an event records nothing more while it waits to be released.
@@ -112,6 +113,8 @@ void release_perf_events(const std::vector<int> &perf_fds) {
     if (child > 0)
       waitpid(child, nullptr, 0);
   }
+  if (before_closing_here)
+    before_closing_here();
   // The last references when no process took them: released here, slowly.
   for (int fd : perf_fds)
     close(fd);

@@ -22,7 +22,9 @@ constexpr size_t kMaxDetachThreads = 512;
 // other): they are disabled, then handed to a background process
 // ("hvt-detach", in a session of its own, holding no other file) that
 // closes them and exits. When that process cannot be started they are
-// closed here.
-void release_perf_events(const std::vector<int> &perf_fds);
+// closed here. `before_closing_here` (for tests) runs once that process has
+// been started, before this one closes its copies.
+void release_perf_events(const std::vector<int> &perf_fds,
+                         const std::function<void()> &before_closing_here = {});
 
 } // namespace hvt

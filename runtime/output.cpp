@@ -90,9 +90,11 @@ std::vector<std::pair<Type, uint32_t>> fields_of(const Type &type) {
   return fields;
 }
 
+// An address prints as a signed number in a value (as bpftrace 0.17 stores
+// pointers) and in hex in a key (pointer_key_text()).
 std::string integer_text(const Type &type, const uint8_t *data) {
   uint64_t bits = load_integer(type, data);
-  if (type.is_signed)
+  if (type.is_signed || type.is_pointer)
     return std::to_string(static_cast<int64_t>(bits));
   return std::to_string(bits);
 }
@@ -782,7 +784,8 @@ bool sorted_by_value(const MapDesc &map) {
 SortValue sort_value(const MapDesc &map, const MapRow &row) {
   switch (map.agg) {
   case AggKind::None:
-    return {map.value.is_signed, load_integer(map.value, row.value.data())};
+    return {map.value.is_signed || map.value.is_pointer,
+            load_integer(map.value, row.value.data())};
   case AggKind::Count:
     return {false, load_u64(row.value.data())};
   case AggKind::Sum:
@@ -831,6 +834,18 @@ void apply_top(const MapDesc &map, std::vector<MapRow> &rows, uint64_t top) {
   rows.erase(rows.begin(), rows.end() - static_cast<ptrdiff_t>(top));
 }
 
+// One field of a key. bpftrace prints integer keys as signed 64-bit
+// numbers whatever their type (@[(uint64)-7] shows as @[-7]), in text and
+// JSON alike, and addresses in hex.
+std::string key_field_text(const Type &type, const uint8_t *data,
+                           int stack_indent) {
+  if (type.is_integer() && type.is_pointer)
+    return fmt::format("0x{:x}", load_u64(data));
+  if (type.is_integer())
+    return std::to_string(static_cast<int64_t>(load_integer(type, data)));
+  return value_text(type, data, stack_indent);
+}
+
 std::string key_text(const MapDesc &map, const std::vector<uint8_t> &key) {
   if (map.key.is_none())
     return map.name;
@@ -842,13 +857,7 @@ std::string key_text(const MapDesc &map, const std::vector<uint8_t> &key) {
     first = false;
     if (offset + type.size > key.size())
       continue;
-    // bpftrace prints integer keys as signed 64-bit numbers whatever their
-    // type: @[(uint64)-7] shows as @[-7].
-    if (type.is_integer())
-      out += std::to_string(
-          static_cast<int64_t>(load_integer(type, key.data() + offset)));
-    else
-      out += value_text(type, key.data() + offset, kKeyStackIndent);
+    out += key_field_text(type, key.data() + offset, kKeyStackIndent);
   }
   return out + "]";
 }
@@ -861,8 +870,9 @@ std::string key_json(const MapDesc &map, const std::vector<uint8_t> &key) {
     if (!first)
       joined += ",";
     first = false;
-    if (offset + type.size <= key.size())
-      joined += value_text(type, key.data() + offset);
+    if (offset + type.size > key.size())
+      continue;
+    joined += key_field_text(type, key.data() + offset, kValueStackIndent);
   }
   return "\"" + json_escape(joined) + "\"";
 }
@@ -874,7 +884,7 @@ std::string scalar_text(const MapDesc &map, const MapRow &row, uint64_t div) {
   case AggKind::None:
     if (map.value.is_integer()) {
       uint64_t bits = load_integer(map.value, v);
-      if (map.value.is_signed)
+      if (map.value.is_signed || map.value.is_pointer)
         return std::to_string(static_cast<int64_t>(bits) /
                               static_cast<int64_t>(div));
       return std::to_string(bits / div);

@@ -67,6 +67,8 @@ SourceRange range_from(const json &j) {
 json type_json(const Type &t) {
   json j = {
       {"kind", enum_value(t.kind)}, {"size", t.size}, {"signed", t.is_signed}};
+  if (t.is_pointer)
+    j["pointer"] = true;
   if (!t.fields.empty()) {
     json fields = json::array();
     for (const auto &f : t.fields)
@@ -91,6 +93,7 @@ Type type_from(const json &j,
   t.kind = to_enum(j.at("kind"), TypeKind::Buffer);
   t.size = j.at("size").get<uint32_t>();
   t.is_signed = j.at("signed").get<bool>();
+  t.is_pointer = j.value("pointer", false);
   if (j.contains("fields")) {
     for (const auto &f : j.at("fields"))
       t.fields.push_back(type_from(f, symbols, depth + 1));

@@ -14,7 +14,7 @@ namespace hvt {
 // Bumped whenever the JSON layout below (or the meaning of a field of the
 // contract in program.h) changes, so stored programs of an older layout are
 // never read as current ones.
-inline constexpr int kProgramFormatVersion = 5;
+inline constexpr int kProgramFormatVersion = 6;
 
 // The metadata of `program` (probes, maps, printf formats, print values,
 // time formats, symbol tables, skipped attach points, the runtime's map

@@ -108,8 +108,9 @@ std::string Type::name() const {
 
 bool Type::operator==(const Type &other) const {
   return kind == other.kind && size == other.size &&
-         is_signed == other.is_signed && fields == other.fields &&
-         symbol_table == other.symbol_table && symbol_mask == other.symbol_mask;
+         is_signed == other.is_signed && is_pointer == other.is_pointer &&
+         fields == other.fields && symbol_table == other.symbol_table &&
+         symbol_mask == other.symbol_mask;
 }
 
 } // namespace hvt

@@ -53,6 +53,10 @@ struct Type {
   TypeKind kind = TypeKind::None;
   uint32_t size = 0; // bytes in BPF storage
   bool is_signed = false;
+  // Integer only: the value is an address (a kernel struct pointer, a
+  // tracepoint's pointer field, curtask). bpftrace 0.17 prints one in hex
+  // as a map key (@[0xffff8881...]) and as a signed number as a value.
+  bool is_pointer = false;
   std::vector<Type> fields;      // Tuple only
   std::vector<uint32_t> offsets; // Tuple only, parallel to fields
   // Symbolic only: the program's name tables (shared by every symbolic value

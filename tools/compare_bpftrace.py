@@ -413,6 +413,17 @@ CASES = [
     Case("json_printf", begin(r'printf("a %d\n", 1); printf("q\"t\\b\n");'), fmt="json"),
     Case("json_scalar_maps", begin(r'@x = 1; @s = "str"; @c = count(); @n = sum(-3);'), fmt="json"),
     Case("json_keyed_maps", begin(r'@m[1] = 10; @m[2] = 5; @k["a"] = 1; @t[1, "b"] = 2;'), fmt="json"),
+    Case("json_signed_integer_keys",
+         begin(r'@r[(uint64)-7] = 1; @t[(uint8)200, (int8)-3] = 3;'), fmt="json"),
+    Case("json_addresses",
+         begin(r'@k[(struct task_struct *)16] = 1; @m[(struct task_struct *)0xffff888107c29700, 2] = 2; '
+               r'@v = (struct task_struct *)0xffff888107c29700; @t = ((struct task_struct *)0xffff888107c29700, 5);'),
+         fmt="json"),
+    Case("addresses_as_keys_and_values",
+         begin(r'@k[(struct task_struct *)16] = 1; @m[(struct task_struct *)0xffff888107c29700, 2] = 2; '
+               r'@u[(uint64)(struct task_struct *)0xffff888107c29700] = 3; '
+               r'@p[(struct task_struct *)0xffff888107c29700 - 0] = 4; '
+               r'@v = (struct task_struct *)0xffff888107c29700; @t = ((struct task_struct *)0xffff888107c29700, 5);')),
     Case("json_hist", begin(r'@h = hist(0); @h = hist(5); @h = hist(100); @h = hist(-1);'), fmt="json"),
     Case("json_lhist", begin(r'@l = lhist(-1, 0, 100, 10); @l = lhist(55, 0, 100, 10); @l = lhist(100, 0, 100, 10);'), fmt="json"),
     Case("json_keyed_hist", begin(r'@h["x"] = hist(3); @h["y"] = hist(30);'), fmt="json"),

@@ -379,7 +379,6 @@ private:
     point_ = &point;
     probe_info_ = &info;
     probe_number_ = probe_index;
-    point_index_ = point_index;
     variables_.clear();
     loops_.clear();
     read_cache_.reset(); // --- performance: map reads shared per program
@@ -2304,7 +2303,7 @@ private:
   // through this_point().
   const ResolvedAttachPoint *point_ = nullptr;
   const ProbeInfo *probe_info_ = nullptr; // of the program being generated
-  size_t probe_number_ = 0, point_index_ = 0;
+  size_t probe_number_ = 0;
   // --- performance: the probe whose programs read `probe` from their attach
   // cookie (probe_by_cookie()), and whether the kernel has attach cookies
   // (asked once).

@@ -62,6 +62,7 @@ void derive_type(TracepointField &field) {
       field.size == 8) {
     bool pointer = t.find('*') != std::string::npos;
     field.type = Type::integer(field.size, field.is_signed && !pointer);
+    field.type.is_pointer = pointer && field.size == 8;
     return;
   }
   field.type = Type::none(); // arrays of other things: not readable yet

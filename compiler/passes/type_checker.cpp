@@ -98,8 +98,11 @@ constexpr uint64_t kMaxStringSize = 200;
 // Integers stored in maps, variables and keys are widened to 64 bits, as in
 // bpftrace; strings keep their size.
 Type storage_type(const Type &t) {
-  if (t.is_integer())
-    return Type::integer(8, t.is_signed);
+  if (t.is_integer()) {
+    Type stored = Type::integer(8, t.is_signed);
+    stored.is_pointer = t.is_pointer;
+    return stored;
+  }
   if (t.is_tuple()) {
     std::vector<Type> fields;
     for (const auto &f : t.fields)
@@ -824,6 +827,10 @@ private:
     e.type = infer(e);
     if (e.ktype.btf_id && e.ktype.pointers == 0 && &e != kernel_object)
       return e.type = kernel_object_misused(e);
+    // A kernel pointer (curtask, a cast, a member, `ptr + n`) prints as
+    // bpftrace prints addresses; a cast to an integer type drops that.
+    if (e.ktype.pointers > 0 && e.type.is_integer() && e.type.size == 8)
+      e.type.is_pointer = true;
     // A call without a value (printf(), clear()...) used where a value is
     // needed: an operand, an argument. Statements need none, and
     // assignments and conditions word the error themselves (check_own).

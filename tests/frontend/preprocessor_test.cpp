@@ -468,8 +468,9 @@ TEST(Preprocessor, HugeInputsAreBounded) {
   EXPECT_NE(errors(deep).find("expression nested too deeply"),
             std::string::npos);
   std::string text;
-  if (access("/proc/kcore", R_OK) == 0)
+  if (access("/proc/kcore", R_OK) == 0) {
     EXPECT_FALSE(read_text_file("/proc/kcore", text, 1 << 20));
+  }
   EXPECT_EQ(errors("#include </dev/zero>\n").substr(0, 50),
             "test.bt:1:10-20: error: '/dev/zero' file not found");
 }

@@ -772,6 +772,35 @@ TEST_F(KernelStructs, PointerArithmeticStepsByThePointeeSize) {
                 btf::Btf::vmlinux()->find_struct("task_struct")));
 }
 
+// Addresses keep a mark in their type, so that they print as bpftrace
+// prints them (hex keys, signed values): curtask, struct pointer casts and
+// members, `ptr + n`, a tracepoint's pointer field; not a cast to uint64.
+TEST_F(KernelStructs, AddressesAreMarkedForPrinting) {
+  auto c = check("tracepoint:syscalls:sys_enter_read { @k[curtask] = count(); "
+                 "@b[args->buf] = count(); @c = curtask->parent; "
+                 "@d[(uint64)curtask, curtask + 1] = count(); "
+                 "@e[args->fd, args->count] = count(); "
+                 "$p = (struct task_struct *)args->count; @f = $p; "
+                 "@g = ($p, 1); @h = $p->pid; }");
+  ASSERT_EQ(c.diagnostics, "");
+  auto map = [&](const char *name) { return *c.semantic.find_map(name); };
+  EXPECT_TRUE(map("@k").key.is_pointer);
+  EXPECT_TRUE(map("@b").key.is_pointer);
+  EXPECT_TRUE(map("@c").value.is_pointer);
+  ASSERT_EQ(map("@d").key.fields.size(), 2u);
+  EXPECT_FALSE(map("@d").key.fields[0].is_pointer);
+  EXPECT_TRUE(map("@d").key.fields[1].is_pointer);
+  ASSERT_EQ(map("@e").key.fields.size(), 2u);
+  EXPECT_FALSE(map("@e").key.fields[0].is_pointer);
+  EXPECT_FALSE(map("@e").key.fields[1].is_pointer);
+  EXPECT_TRUE(map("@f").value.is_pointer);
+  ASSERT_EQ(map("@g").value.fields.size(), 2u);
+  EXPECT_TRUE(map("@g").value.fields[0].is_pointer);
+  EXPECT_FALSE(map("@g").value.fields[1].is_pointer);
+  EXPECT_FALSE(map("@h").value.is_pointer);
+  EXPECT_FALSE(map("@k").value.is_pointer); // count()
+}
+
 TEST_F(KernelStructs, EnumConstantsAndTracepointStructPointers) {
   auto c = check("tracepoint:syscalls:sys_enter_clock_nanosleep "
                  "/TCP_CLOSE == 7/ { @[args->rqtp->tv_sec] = count(); }");

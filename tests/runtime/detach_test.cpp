@@ -60,6 +60,15 @@ int open_dummy_event() {
       syscall(__NR_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
+// `count` events, fewer if some could not be opened.
+std::vector<int> open_dummy_events(int count) {
+  std::vector<int> events;
+  for (int i = 0; i < count; ++i)
+    if (int fd = open_dummy_event(); fd >= 0)
+      events.push_back(fd);
+  return events;
+}
+
 std::string comm_of(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
   std::string comm;
@@ -104,12 +113,8 @@ protected:
 };
 
 TEST_F(ReleasePerfEvents, ClosedHereAndReleasedByABackgroundProcess) {
-  std::vector<int> events;
-  for (int i = 0; i < 3; ++i) {
-    int fd = open_dummy_event();
-    ASSERT_GE(fd, 0);
-    events.push_back(fd);
-  }
+  std::vector<int> events = open_dummy_events(3);
+  ASSERT_EQ(events.size(), 3u);
   release_perf_events(events);
   for (int fd : events)
     EXPECT_EQ(fcntl(fd, F_GETFD), -1) << "fd " << fd << " still open here";
@@ -117,6 +122,43 @@ TEST_F(ReleasePerfEvents, ClosedHereAndReleasedByABackgroundProcess) {
   ASSERT_EQ(background.size(), 1u);
   int status = 0;
   ASSERT_EQ(waitpid(background[0], &status, 0), background[0]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// The perf events `pid` holds open.
+size_t perf_events_held(pid_t pid) {
+  size_t held = 0;
+  std::error_code error;
+  for (const auto &entry : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::error_code link_error;
+    auto target = std::filesystem::read_symlink(entry.path(), link_error);
+    held += !link_error && target == "anon_inode:[perf_event]";
+  }
+  return held;
+}
+
+// Whoever closes an event last pays for its release (a grace period each,
+// for tracepoints and uprobes): the background process must not close its
+// copies before this process has closed its own.
+TEST_F(ReleasePerfEvents, TheBackgroundProcessClosesThemLast) {
+  std::vector<int> events = open_dummy_events(3);
+  ASSERT_EQ(events.size(), 3u);
+  pid_t background = 0;
+  size_t held_while_here_open = 0;
+  release_perf_events(events, [&] {
+    std::vector<pid_t> found = background_children();
+    if (found.size() != 1)
+      return;
+    background = found[0];
+    // Given time to close them, it still holds them all: it waits for us.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    held_while_here_open = perf_events_held(background);
+  });
+  ASSERT_NE(background, 0) << "no background process was started";
+  EXPECT_EQ(held_while_here_open, events.size());
+  int status = 0;
+  ASSERT_EQ(waitpid(background, &status, 0), background);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 

@@ -347,6 +347,66 @@ TEST(FormatMap, MultiKey) {
             "@x[5, bb]: 1\n@x[-1, a]: 3\n");
 }
 
+// Addresses (curtask, a struct pointer cast or member, a tracepoint's
+// pointer field): in hex as keys, alone or in a multi-key, and as signed
+// numbers as values, alone or in a tuple; sorted as signed values. bpftrace
+// 0.17: @[0xffff888107c29700]: 1, @e[0xffff888104..., bpftrace]: 1,
+// @c: -131387272075072, @g: (-131387272078336, 1).
+Type pointer_type() {
+  Type t = Type::uint64();
+  t.is_pointer = true;
+  return t;
+}
+
+TEST(FormatMap, PointersAsKeysInHexAsValuesSigned) {
+  const uint64_t task = 0xffff888107c29700;
+  MapDesc keyed = map_desc("@", AggKind::Count, pointer_type(), Type::uint64());
+  EXPECT_EQ(format_map(keyed, {{u64(task), u64(1)}, {u64(0x10), u64(2)}}),
+            "@[0xffff888107c29700]: 1\n@[0x10]: 2\n");
+  MapDesc multi =
+      map_desc("@e", AggKind::Count,
+               Type::tuple({pointer_type(), Type::string(9)}), Type::uint64());
+  EXPECT_EQ(
+      format_map(multi, {{cat({u64(task), str("bpftrace", 16)}), u64(1)}}),
+      "@e[0xffff888107c29700, bpftrace]: 1\n");
+  MapDesc value = map_desc("@c", AggKind::None, Type::none(), pointer_type());
+  EXPECT_EQ(format_map(value, {scalar(u64(task))}), "@c: -131387214358784\n");
+  MapDesc tuple = map_desc("@g", AggKind::None, Type::none(),
+                           Type::tuple({pointer_type(), Type::int64()}));
+  EXPECT_EQ(format_map(tuple, {scalar(cat({u64(task), i64(1)}))}),
+            "@g: (-131387214358784, 1)\n");
+  // Sorted as signed values: a kernel address before a small one.
+  MapDesc by_value =
+      map_desc("@v", AggKind::None, Type::int64(), pointer_type());
+  EXPECT_EQ(format_map(by_value, {{i64(1), u64(0x10)}, {i64(2), u64(task)}}),
+            "@v[2]: -131387214358784\n@v[1]: 16\n");
+  // Without the mark, the same key is a signed number (@[(uint64)curtask]).
+  MapDesc plain =
+      map_desc("@h", AggKind::Count, Type::uint64(), Type::uint64());
+  EXPECT_EQ(format_map(plain, {{u64(task), u64(1)}}),
+            "@h[-131387214358784]: 1\n");
+}
+
+TEST(JsonOutput, KeysAsInTextPointersInHexValuesSigned) {
+  // bpftrace 0.17 -f json: {"@": {"0xffff888104ea4500": -131387262089984}}
+  std::ostringstream out;
+  auto json = make_output(OutputFormat::Json, out);
+  json->map(map_desc("@", AggKind::None, pointer_type(), pointer_type()),
+            {{u64(0xffff888104ea4500), u64(0xffff888104ea4500)}}, {});
+  json->map(map_desc("@b", AggKind::None, Type::none(),
+                     Type::tuple({pointer_type(), Type::int64()})),
+            {scalar(cat({u64(0xffff888104ea4500), i64(1)}))}, {});
+  // Integer keys are signed in JSON too: {"@u": {"-131387214358784": 3}}.
+  json->map(map_desc("@u", AggKind::None, Type::uint64()),
+            {{u64(0xffff888107c29700), i64(3)}}, {});
+  EXPECT_EQ(out.str(), "{\"type\": \"map\", \"data\": {\"@\": "
+                       "{\"0xffff888104ea4500\": -131387262089984}}}\n"
+                       "{\"type\": \"map\", \"data\": {\"@b\": "
+                       "[-131387262089984,1]}}\n"
+                       "{\"type\": \"map\", \"data\": {\"@u\": "
+                       "{\"-131387214358784\": 3}}}\n");
+}
+
 // symbolic() keys in both forms of runtime/types.h: encoded words (table
 // id in the top byte) and fields as the record held them, with the table
 // and mask in the type. Both print the kernel's names.
