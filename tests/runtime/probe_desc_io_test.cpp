@@ -1,6 +1,6 @@
-// Attach points in the stored metadata of a compiled program (program_io.h):
+// Round trips of the stored metadata of a compiled program (program_io.h):
 // a cached program must give each link the attach cookie its program reads
-// `probe` by (codegen's probe_by_cookie()).
+// `probe` by (codegen's probe_by_cookie()), and print values as compiled.
 #include "program_io.h"
 
 #include <gtest/gtest.h>
@@ -31,6 +31,29 @@ TEST(ProbeDescIo, RoundTripKeepsEachPointsAttachCookie) {
   EXPECT_EQ(back.probes[2].attach_cookie, 359u);
   EXPECT_EQ(back.probes[2].program_name, program.probes[0].program_name);
   EXPECT_EQ(program_metadata_to_json(back), json);
+}
+
+// An address keeps its mark through the cache, so a cached run prints its
+// keys in hex too (output.cpp).
+TEST(ProbeDescIo, RoundTripKeepsWhichValuesAreAddresses) {
+  CompiledProgram program;
+  Type address = Type::uint64();
+  address.is_pointer = true;
+  MapDesc map;
+  map.name = "@m";
+  map.elf_name = "m";
+  map.key = Type::tuple({address, Type::uint64()});
+  map.value = address;
+  program.maps.push_back(map);
+  std::string json = program_metadata_to_json(program);
+  CompiledProgram back;
+  std::string error;
+  ASSERT_TRUE(program_metadata_from_json(json, back, error)) << error;
+  ASSERT_EQ(back.maps.size(), 1u);
+  EXPECT_EQ(back.maps[0].key, map.key);
+  EXPECT_TRUE(back.maps[0].key.fields[0].is_pointer);
+  EXPECT_FALSE(back.maps[0].key.fields[1].is_pointer);
+  EXPECT_TRUE(back.maps[0].value.is_pointer);
 }
 
 } // namespace
