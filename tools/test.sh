@@ -32,7 +32,10 @@ stage "2/3: sanitizers (ASan + UBSan; benchmarks skipped here, see stage 1)"
 tests/fuzz/configure_sanitizer_build.sh build-asan -DHVT_FUZZ_SECONDS="$fuzz_seconds"
 cmake --build build-asan
 (cd build-asan && ctest --output-on-failure --timeout 600 -j2 -LE '^(kernel|bench|fuzzing)$')
-(cd build-asan && ctest --output-on-failure --timeout 600 -j1 -L '^kernel$')
+# A test that fails is run once more: LeakSanitizer's own tracer can crash
+# at exit ("Tracer caught signal 11", a known sanitizer flake); a memory
+# error hvt makes every time still fails twice. Both runs are in the log.
+(cd build-asan && ctest --output-on-failure --timeout 600 -j1 -L '^kernel$' --repeat until-pass:2)
 
 stage "3/3: fuzzing for ${fuzz_seconds} s"
 if command -v python3 >/dev/null; then
