@@ -331,6 +331,37 @@ TEST_F(LanguageKernel, SyscallFieldsAndUserStrings) {
       << done.out;
 }
 
+// Addresses as bpftrace 0.17 prints them: a tracepoint's pointer field and
+// curtask in hex as keys, signed as values; the same address printf()
+// shows in hex.
+TEST_F(LanguageKernel, AddressKeysPrintInHex) {
+  Finished done = trace_workload(
+      "tracepoint:syscalls:sys_enter_write /pid == $1/ { "
+      "printf(\"buf %lx\\n\", args->buf); @b[args->buf] = count(); "
+      "@v = args->buf; @t[curtask] = count(); exit(); }",
+      [] {
+        char text[] = "x";
+        int fd = open("/dev/null", O_WRONLY);
+        (void)!write(fd, text, 1);
+      });
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  std::smatch buf;
+  ASSERT_TRUE(
+      std::regex_search(done.out, buf, std::regex("\nbuf ([0-9a-f]+)\n")))
+      << done.out;
+  EXPECT_NE(done.out.find("\n@b[0x" + buf[1].str() + "]: 1\n"),
+            std::string::npos)
+      << done.out;
+  EXPECT_NE(done.out.find(
+                "\n@v: " +
+                std::to_string(std::stoll(buf[1].str(), nullptr, 16)) + "\n"),
+            std::string::npos)
+      << done.out;
+  EXPECT_TRUE(std::regex_search(
+      done.out, std::regex("\n@t\\[0xffff[0-9a-f]{12}\\]: 1\n")))
+      << done.out;
+}
+
 TEST_F(LanguageKernel, NegativeValuesInUnsignedFields) {
   // sys_enter_kill's `pid_t pid` is an unsigned 8-byte field in the format,
   // holding the 32-bit pid zero-extended: a process-group kill shows as a
