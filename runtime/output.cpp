@@ -91,7 +91,7 @@ std::vector<std::pair<Type, uint32_t>> fields_of(const Type &type) {
 }
 
 // An address prints as a signed number in a value (as bpftrace 0.17 stores
-// pointers) and in hex in a key (pointer_key_text()).
+// pointers) and in hex in a key (key_field_text()).
 std::string integer_text(const Type &type, const uint8_t *data) {
   uint64_t bits = load_integer(type, data);
   if (type.is_signed || type.is_pointer)

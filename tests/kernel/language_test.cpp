@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <csignal>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string_view>
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -312,6 +314,18 @@ TEST_F(LanguageKernel, SignedTracepointFields) {
   EXPECT_NE(done.out.find("\n@[-6]: 1\n"), std::string::npos) << done.out;
 }
 
+// A workload: one write() of `text` to /dev/null, from a buffer on the
+// stack (BPF cannot fault in a page of the binary the forked child has not
+// touched yet).
+void write_to_dev_null(std::string_view text) {
+  char buffer[64] = {};
+  size_t size = std::min(text.size(), sizeof buffer);
+  std::copy_n(text.data(), size, buffer);
+  int fd = open("/dev/null", O_WRONLY);
+  (void)!write(fd, buffer, size);
+  close(fd);
+}
+
 TEST_F(LanguageKernel, SyscallFieldsAndUserStrings) {
   // sys_enter_write: unsigned int fd (8 bytes), const char *buf, size_t count.
   Finished done =
@@ -319,13 +333,7 @@ TEST_F(LanguageKernel, SyscallFieldsAndUserStrings) {
                      "printf(\"[%s] [%s] %d %d\\n\", str(args->buf, 5), "
                      "str(args->buf), args->count, "
                      "args->fd > 2); exit(); }",
-                     [] {
-                       // On the stack: BPF cannot fault in a page of the
-                       // binary the forked child has not touched yet.
-                       char text[] = "hello world";
-                       int fd = open("/dev/null", O_WRONLY);
-                       (void)!write(fd, text, 11);
-                     });
+                     [] { write_to_dev_null("hello world"); });
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.out.find("\n[hello] [hello world] 11 1\n"), std::string::npos)
       << done.out;
@@ -339,11 +347,7 @@ TEST_F(LanguageKernel, AddressKeysPrintInHex) {
       "tracepoint:syscalls:sys_enter_write /pid == $1/ { "
       "printf(\"buf %lx\\n\", args->buf); @b[args->buf] = count(); "
       "@v = args->buf; @t[curtask] = count(); exit(); }",
-      [] {
-        char text[] = "x";
-        int fd = open("/dev/null", O_WRONLY);
-        (void)!write(fd, text, 1);
-      });
+      [] { write_to_dev_null("x"); });
   EXPECT_EQ(done.exit_code, 0) << done.err;
   std::smatch buf;
   ASSERT_TRUE(

@@ -10,6 +10,16 @@
 namespace hvt {
 namespace {
 
+// `program`'s metadata written to JSON and read back.
+CompiledProgram round_trip(const CompiledProgram &program) {
+  std::string json = program_metadata_to_json(program);
+  CompiledProgram back;
+  std::string error;
+  EXPECT_TRUE(program_metadata_from_json(json, back, error)) << error;
+  EXPECT_EQ(program_metadata_to_json(back), json);
+  return back;
+}
+
 TEST(ProbeDescIo, RoundTripKeepsEachPointsAttachCookie) {
   CompiledProgram program;
   for (uint64_t cookie : {0u, 1u, 359u}) {
@@ -21,16 +31,12 @@ TEST(ProbeDescIo, RoundTripKeepsEachPointsAttachCookie) {
     probe.attach_cookie = cookie;
     program.probes.push_back(probe);
   }
-  std::string json = program_metadata_to_json(program);
-  CompiledProgram back;
-  std::string error;
-  ASSERT_TRUE(program_metadata_from_json(json, back, error)) << error;
+  CompiledProgram back = round_trip(program);
   ASSERT_EQ(back.probes.size(), 3u);
   EXPECT_EQ(back.probes[0].attach_cookie, 0u);
   EXPECT_EQ(back.probes[1].attach_cookie, 1u);
   EXPECT_EQ(back.probes[2].attach_cookie, 359u);
   EXPECT_EQ(back.probes[2].program_name, program.probes[0].program_name);
-  EXPECT_EQ(program_metadata_to_json(back), json);
 }
 
 // An address keeps its mark through the cache, so a cached run prints its
@@ -45,10 +51,7 @@ TEST(ProbeDescIo, RoundTripKeepsWhichValuesAreAddresses) {
   map.key = Type::tuple({address, Type::uint64()});
   map.value = address;
   program.maps.push_back(map);
-  std::string json = program_metadata_to_json(program);
-  CompiledProgram back;
-  std::string error;
-  ASSERT_TRUE(program_metadata_from_json(json, back, error)) << error;
+  CompiledProgram back = round_trip(program);
   ASSERT_EQ(back.maps.size(), 1u);
   EXPECT_EQ(back.maps[0].key, map.key);
   EXPECT_TRUE(back.maps[0].key.fields[0].is_pointer);
