@@ -2,30 +2,21 @@
 #include "codegen/bpf_limits.h"
 #include "codegen/codegen.h"
 #include "codegen/log2_bucket.h"
+#include "codegen/optimizer.h"
 #include "codegen/ring_buffer_size.h"
 #include "codegen/stack_lifetimes.h"
 
-#include <llvm/Analysis/CFG.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/ManagedStatic.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_os_ostream.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
-#include <llvm/Transforms/InstCombine/InstCombine.h>
-#include <llvm/Transforms/Scalar/DeadStoreElimination.h>
-#include <llvm/Transforms/Scalar/EarlyCSE.h>
-#include <llvm/Transforms/Scalar/GVN.h>
-#include <llvm/Transforms/Scalar/JumpThreading.h>
-#include <llvm/Transforms/Scalar/MemCpyOptimizer.h>
-#include <llvm/Transforms/Scalar/SROA.h>
-#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
 #include <mutex>
@@ -61,72 +52,6 @@ std::unique_ptr<llvm::TargetMachine> bpf_target_machine(std::string &error) {
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
       "bpfel", "v3", "", llvm::TargetOptions(), std::nullopt, std::nullopt,
       llvm::CodeGenOptLevel::Default));
-}
-
-bool has_loop(const llvm::Module &module) {
-  llvm::SmallVector<
-      std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>>
-      back_edges;
-  for (const llvm::Function &function : module) {
-    if (function.isDeclaration())
-      continue;
-    llvm::FindFunctionBackedges(function, back_edges);
-    if (!back_edges.empty())
-      return true;
-  }
-  return false;
-}
-
-// The passes that matter for the IR codegen.cpp writes, once each (twice
-// for the cleanups), with the BPF target's own passes where the default
-// pipeline runs them. The default O2 pipeline runs ~120 passes; on every
-// loop-free script, test and benchmark program this one emits the same
-// instructions or fewer (docs/performance.md), ~0.9 ms sooner for
-// kvmexits. A module with a loop (`while`, reading a per-CPU aggregate)
-// gets the default pipeline, whose loop passes it needs.
-llvm::ModulePassManager loop_free_pipeline(llvm::PassBuilder &builder,
-                                           llvm::OptimizationLevel level) {
-  llvm::ModulePassManager module_passes;
-  builder.invokePipelineStartEPCallbacks(module_passes, level);
-  builder.invokePipelineEarlySimplificationEPCallbacks(module_passes, level);
-  llvm::FunctionPassManager passes;
-  passes.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
-  passes.addPass(llvm::EarlyCSEPass(/*UseMemorySSA=*/true));
-  passes.addPass(llvm::InstCombinePass());
-  passes.addPass(llvm::SimplifyCFGPass());
-  builder.invokePeepholeEPCallbacks(passes, level);
-  // A map value read as zero when the lookup failed: jump straight to
-  // where the zero is tested.
-  passes.addPass(llvm::JumpThreadingPass());
-  passes.addPass(llvm::GVNPass());
-  passes.addPass(llvm::DSEPass()); // stack buffers written twice
-  passes.addPass(llvm::MemCpyOptPass());
-  passes.addPass(llvm::InstCombinePass());
-  passes.addPass(llvm::SimplifyCFGPass());
-  builder.invokeScalarOptimizerLateEPCallbacks(passes, level);
-  module_passes.addPass(
-      llvm::createModuleToFunctionPassAdaptor(std::move(passes)));
-  return module_passes;
-}
-
-void optimize(llvm::Module &module, llvm::TargetMachine &machine,
-              Optimizer optimizer) {
-  llvm::LoopAnalysisManager loops;
-  llvm::FunctionAnalysisManager functions;
-  llvm::CGSCCAnalysisManager cgscc;
-  llvm::ModuleAnalysisManager modules;
-  // The TargetMachine registers the BPF-specific IR passes with the builder.
-  llvm::PassBuilder builder(&machine);
-  builder.registerModuleAnalyses(modules);
-  builder.registerCGSCCAnalyses(cgscc);
-  builder.registerFunctionAnalyses(functions);
-  builder.registerLoopAnalyses(loops);
-  builder.crossRegisterProxies(loops, functions, cgscc, modules);
-  auto level = llvm::OptimizationLevel::O2;
-  if (optimizer == Optimizer::Default || has_loop(module))
-    builder.buildPerModuleDefaultPipeline(level).run(module, modules);
-  else
-    loop_free_pipeline(builder, level).run(module, modules);
 }
 
 bool emit(llvm::Module &module, llvm::TargetMachine &machine,
@@ -168,8 +93,16 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
         .hint("please report this with the program that caused it");
     return false;
   }
-  if (options.optimizer != Optimizer::None)
-    optimize(module, *machine, options.optimizer);
+  if (options.optimizer == Optimizer::Chosen) {
+    optimize_for_bpf(module, *machine);
+  } else if (options.optimizer == Optimizer::Default) {
+    if (!options.default_pipeline) {
+      diags.error({}, "internal error: LLVM's default optimizer pipeline is "
+                      "not linked into this code generator");
+      return false;
+    }
+    options.default_pipeline(module, *machine);
+  }
   expand_log2_calls(module);
   drop_lifetime_only_blocks(module);
   if (options.dump_ir_optimized) {

@@ -14,19 +14,28 @@
 namespace llvm {
 class Module;
 class LLVMContext;
+class TargetMachine;
 } // namespace llvm
 
 namespace hvt {
 
 // Which IR optimizations run before the BPF backend (bpf_emit.cpp).
 enum class Optimizer : uint8_t {
-  Chosen,  // a short pipeline for loop-free modules, LLVM's O2 for the rest
-  Default, // LLVM's O2 pipeline for every module (tests compare the two)
+  Chosen,  // hvt's own pipeline (optimizer.h)
+  Default, // LLVM's O2 pipeline: CodegenOptions::default_pipeline
   None,
 };
 
+// Runs an optimizer pipeline over `module` for the BPF `machine`.
+using ModuleOptimizer = void (*)(llvm::Module &module,
+                                 llvm::TargetMachine &machine);
+
 struct CodegenOptions {
   Optimizer optimizer = Optimizer::Chosen;
+  // Optimizer::Default's pipeline: LLVM's O2 from default_pipeline.h, which
+  // only the tests that compare the two link (the code generator plugin
+  // does not link LLVM's PassBuilder).
+  ModuleOptimizer default_pipeline = nullptr;
   // Debug dumps (-d ir / ir-opt / asm); null means off.
   std::ostream *dump_ir = nullptr;
   std::ostream *dump_ir_optimized = nullptr;

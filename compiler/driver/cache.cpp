@@ -310,7 +310,7 @@ std::string CompileCache::key(const SourceFile &source,
 #if defined(__x86_64__) && defined(__GLIBCXX__)
   static_assert(sizeof(SemanticOptions) == 64,
                 "add the new SemanticOptions field to the cache key");
-  static_assert(sizeof(CodegenOptions) == 32,
+  static_assert(sizeof(CodegenOptions) == 40,
                 "add the new CodegenOptions field to the cache key");
 #endif
   const SemanticOptions &s = options.semantic;
@@ -335,6 +335,8 @@ std::string CompileCache::key(const SourceFile &source,
   // Whether codegen may ask; the answer comes from the kernel, in its id.
   add_field(hash, s.kernel_has_attach_cookies ? "cookies" : "no cookies");
   add_field(hash, std::to_string(static_cast<int>(options.codegen.optimizer)));
+  // Optimizer::Default's pipeline is LLVM's, or absent (an error).
+  add_field(hash, options.codegen.default_pipeline ? "o2" : "no o2");
   // The environment the compiler reads: bpftrace's settings, where the
   // shipped tracepoint formats are, and the forced kvm vendor
   // (passes/host_fields.h).
