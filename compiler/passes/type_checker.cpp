@@ -881,8 +881,12 @@ private:
       check_condition(*t.cond, "condition");
       Type a = storage_type(check(*t.then_expr));
       Type b = storage_type(check(*t.else_expr));
-      if (a.is_integer() && b.is_integer())
-        return Type::integer(8, a.is_signed || b.is_signed);
+      if (a.is_integer() && b.is_integer()) {
+        Type integer = Type::integer(8, a.is_signed || b.is_signed);
+        // Two addresses make an address, which prints as one.
+        integer.is_pointer = a.is_pointer && b.is_pointer;
+        return integer;
+      }
       Type merged = a;
       if (!unify(merged, b)) {
         error(t.range, "ternary branches have different types: " + a.name() +

@@ -781,7 +781,9 @@ TEST_F(KernelStructs, AddressesAreMarkedForPrinting) {
                  "@d[(uint64)curtask, curtask + 1] = count(); "
                  "@e[args->fd, args->count] = count(); "
                  "$p = (struct task_struct *)args->count; @f = $p; "
-                 "@g = ($p, 1); @h = $p->pid; }");
+                 "@g = ($p, 1); @h = $p->pid; "
+                 "@t[pid > 1 ? curtask : curtask->parent] = count(); "
+                 "@u[pid > 1 ? curtask : 0] = count(); }");
   ASSERT_EQ(c.diagnostics, "");
   auto map = [&](const char *name) { return *c.semantic.find_map(name); };
   EXPECT_TRUE(map("@k").key.is_pointer);
@@ -799,6 +801,8 @@ TEST_F(KernelStructs, AddressesAreMarkedForPrinting) {
   EXPECT_FALSE(map("@g").value.fields[1].is_pointer);
   EXPECT_FALSE(map("@h").value.is_pointer);
   EXPECT_FALSE(map("@k").value.is_pointer); // count()
+  EXPECT_TRUE(map("@t").key.is_pointer);    // both branches addresses
+  EXPECT_FALSE(map("@u").key.is_pointer);   // one of them a number
 }
 
 TEST_F(KernelStructs, EnumConstantsAndTracepointStructPointers) {
