@@ -64,20 +64,6 @@ namespace hvt {
 
 namespace {
 
-bool has_loop(const llvm::Module &module) {
-  llvm::SmallVector<
-      std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>>
-      back_edges;
-  for (const llvm::Function &function : module) {
-    if (function.isDeclaration())
-      continue;
-    llvm::FindFunctionBackedges(function, back_edges);
-    if (!back_edges.empty())
-      return true;
-  }
-  return false;
-}
-
 // The analyses the passes below ask for, as PassBuilder registers them
 // (its default alias analysis stack: basic, scoped no-alias, type-based).
 struct Analyses {
@@ -155,6 +141,20 @@ void add_loop_passes(llvm::FunctionPassManager &passes) {
 }
 
 } // namespace
+
+bool has_loop(const llvm::Module &module) {
+  llvm::SmallVector<
+      std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>>
+      back_edges;
+  for (const llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    llvm::FindFunctionBackedges(function, back_edges);
+    if (!back_edges.empty())
+      return true;
+  }
+  return false;
+}
 
 void optimize_for_bpf(llvm::Module &module, llvm::TargetMachine &machine) {
   using namespace llvm;

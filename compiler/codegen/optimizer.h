@@ -15,4 +15,8 @@ namespace hvt {
 // which would link every LLVM pass into the code generator.
 void optimize_for_bpf(llvm::Module &module, llvm::TargetMachine &machine);
 
+// Whether a function of `module` has a loop (a back edge): such a module
+// gets the loop passes too.
+bool has_loop(const llvm::Module &module);
+
 } // namespace hvt

@@ -2,11 +2,11 @@
 // pipeline: never more instructions, with or without loops.
 #include "codegen/codegen.h"
 #include "codegen/default_pipeline.h"
+#include "codegen/optimizer.h"
 #include "driver/pipeline.h"
 
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
-#include <llvm/Analysis/CFG.h>
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -80,19 +80,7 @@ bool has_loop(const std::string &ir) {
   llvm::SMDiagnostic error;
   auto module = llvm::parseAssemblyString(ir, error, context);
   EXPECT_NE(module, nullptr) << error.getMessage().str();
-  if (!module)
-    return false;
-  for (const llvm::Function &function : *module) {
-    if (function.isDeclaration())
-      continue;
-    llvm::SmallVector<
-        std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>>
-        back_edges;
-    llvm::FindFunctionBackedges(function, back_edges);
-    if (!back_edges.empty())
-      return true;
-  }
-  return false;
+  return module && hvt::has_loop(*module);
 }
 
 std::string read_file(const std::filesystem::path &path) {
