@@ -8,7 +8,7 @@ build_packages=(
   llvm-19-dev bolt-19
   libbpf-dev libelf-dev zlib1g-dev
   antlr4 libantlr4-runtime-dev default-jre-headless
-  libcli11-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev nettle-dev
 )
 # clang-14 and its runtimes (ASan, UBSan, libFuzzer) for the sanitizer and
 # fuzzing stages of tools/test.sh.

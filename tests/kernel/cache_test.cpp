@@ -334,6 +334,9 @@ TEST(CompileCacheEntry, RoundTripAndEveryCheck) {
   EXPECT_FALSE(decode_cache_entry("", "k1", "c1", back, back_deps, error));
   EXPECT_EQ(sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // FIPS 180-2's long message: many blocks, in one update.
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 } // namespace
