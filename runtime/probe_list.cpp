@@ -18,30 +18,34 @@ namespace {
 
 // The providers -l knows, with the aliases a pattern may use. Providers
 // with nothing to enumerate (BEGIN, END, interval, profile) are not listed.
-const std::map<std::string, std::string> kListed = {
-    {"tracepoint", "tracepoint"},
-    {"t", "tracepoint"},
-    {"rawtracepoint", "rawtracepoint"},
-    {"rt", "rawtracepoint"},
-    {"kprobe", "kprobe"},
-    {"k", "kprobe"},
-    {"kretprobe", "kretprobe"},
-    {"kr", "kretprobe"},
-    {"fentry", "fentry"},
-    {"f", "fentry"},
-    {"kfunc", "fentry"},
-    {"fexit", "fexit"},
-    {"fr", "fexit"},
-    {"kretfunc", "fexit"},
-    {"uprobe", "uprobe"},
-    {"u", "uprobe"},
-    {"uretprobe", "uretprobe"},
-    {"ur", "uretprobe"},
-    {"software", "software"},
-    {"s", "software"},
-    {"hardware", "hardware"},
-    {"h", "hardware"},
-};
+const std::map<std::string, std::string> &listed_providers() {
+  // Built on first use: only -l needs it.
+  static const std::map<std::string, std::string> listed = {
+      {"tracepoint", "tracepoint"},
+      {"t", "tracepoint"},
+      {"rawtracepoint", "rawtracepoint"},
+      {"rt", "rawtracepoint"},
+      {"kprobe", "kprobe"},
+      {"k", "kprobe"},
+      {"kretprobe", "kretprobe"},
+      {"kr", "kretprobe"},
+      {"fentry", "fentry"},
+      {"f", "fentry"},
+      {"kfunc", "fentry"},
+      {"fexit", "fexit"},
+      {"fr", "fexit"},
+      {"kretfunc", "fexit"},
+      {"uprobe", "uprobe"},
+      {"u", "uprobe"},
+      {"uretprobe", "uretprobe"},
+      {"ur", "uretprobe"},
+      {"software", "software"},
+      {"s", "software"},
+      {"hardware", "hardware"},
+      {"h", "hardware"},
+  };
+  return listed;
+}
 
 // "\tfield:char prev_comm[16];\toffset:8;..." -> "char prev_comm[16]".
 std::vector<std::string> tracepoint_fields(const std::string &category,
@@ -74,8 +78,9 @@ public:
     std::string provider;
     size_t colon = pattern_.find(':');
     if (colon != std::string::npos) {
-      auto it = kListed.find(pattern_.substr(0, colon));
-      if (it != kListed.end()) {
+      const auto &listed = listed_providers();
+      auto it = listed.find(pattern_.substr(0, colon));
+      if (it != listed.end()) {
         provider = it->second;
         pattern_ = provider + pattern_.substr(colon);
       }

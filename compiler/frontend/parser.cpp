@@ -183,28 +183,40 @@ std::string expected_name(size_t type, const antlr4::dfa::Vocabulary &vocab) {
   }
 }
 
-// clang-format off
-const std::set<size_t> kExpressionStart = {
-    P::INT, P::STRING, P::IDENT, P::VARIABLE, P::POSITIONAL,
-    P::POSITIONAL_COUNT, P::MAP, P::LPAREN, P::MINUS, P::NOT, P::BIT_NOT,
-    P::STAR, P::INCREMENT, P::DECREMENT};
-const std::set<size_t> kStatementOnlyStart = {
-    P::IF, P::WHILE, P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE, P::LBRACE};
-// Where a field name may follow `.` or `->`: identifiers and keywords.
-const std::set<size_t> kFieldName = {
-    P::IDENT, P::INT_TYPE, P::CONFIG, P::LET, P::IF, P::ELSE, P::WHILE,
-    P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE, P::STRUCT};
-// Tokens that would continue what came before (`a` -> `a + b`, `a[i]`,
-// `@x = 1`). They are almost never what the user left out.
-const std::set<size_t> kContinuations = {
-    P::QUESTION, P::DOT, P::ARROW, P::LBRACKET, P::INCREMENT, P::DECREMENT,
-    P::ASSIGN, P::PLUS_ASSIGN, P::MINUS_ASSIGN, P::STAR_ASSIGN,
-    P::SLASH_ASSIGN, P::PERCENT_ASSIGN, P::AND_ASSIGN, P::OR_ASSIGN,
-    P::XOR_ASSIGN, P::SHL_ASSIGN, P::SHR_ASSIGN,
-    P::PLUS, P::MINUS, P::STAR, P::SLASH, P::PERCENT, P::SHL, P::SHR,
-    P::LT, P::LE, P::GT, P::GE, P::EQ, P::NE,
-    P::BIT_AND, P::BIT_OR, P::BIT_XOR, P::LOGICAL_AND, P::LOGICAL_OR};
-// clang-format on
+// Token groups the messages name as one ("expression", "field name").
+// Built on first use: only a parse error needs them, and a run served by
+// the compile cache must not pay for them at start.
+struct TokenGroups {
+  std::set<size_t> expression_start, statement_only_start, field_name,
+      continuations;
+};
+
+const TokenGroups &token_groups() {
+  // clang-format off
+  static const TokenGroups groups{
+    .expression_start = {
+        P::INT, P::STRING, P::IDENT, P::VARIABLE, P::POSITIONAL,
+        P::POSITIONAL_COUNT, P::MAP, P::LPAREN, P::MINUS, P::NOT, P::BIT_NOT,
+        P::STAR, P::INCREMENT, P::DECREMENT},
+    .statement_only_start = {
+        P::IF, P::WHILE, P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE, P::LBRACE},
+    // Where a field name may follow `.` or `->`: identifiers and keywords.
+    .field_name = {
+        P::IDENT, P::INT_TYPE, P::CONFIG, P::LET, P::IF, P::ELSE, P::WHILE,
+        P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE, P::STRUCT},
+    // Tokens that would continue what came before (`a` -> `a + b`, `a[i]`,
+    // `@x = 1`). They are almost never what the user left out.
+    .continuations = {
+        P::QUESTION, P::DOT, P::ARROW, P::LBRACKET, P::INCREMENT, P::DECREMENT,
+        P::ASSIGN, P::PLUS_ASSIGN, P::MINUS_ASSIGN, P::STAR_ASSIGN,
+        P::SLASH_ASSIGN, P::PERCENT_ASSIGN, P::AND_ASSIGN, P::OR_ASSIGN,
+        P::XOR_ASSIGN, P::SHL_ASSIGN, P::SHR_ASSIGN,
+        P::PLUS, P::MINUS, P::STAR, P::SLASH, P::PERCENT, P::SHL, P::SHR,
+        P::LT, P::LE, P::GT, P::GE, P::EQ, P::NE,
+        P::BIT_AND, P::BIT_OR, P::BIT_XOR, P::LOGICAL_AND, P::LOGICAL_OR}};
+  // clang-format on
+  return groups;
+}
 
 // "';'", "')' or ','", "statement or '}'"; empty when the list would be
 // too long to help.
@@ -222,26 +234,27 @@ std::string describe_expected(const antlr4::misc::IntervalSet &set,
       types.erase(type);
   };
 
+  const TokenGroups &groups = token_groups();
   std::vector<std::string> items;
-  if (contains_all(kExpressionStart)) {
-    if (contains_all(kStatementOnlyStart)) {
+  if (contains_all(groups.expression_start)) {
+    if (contains_all(groups.statement_only_start)) {
       items.push_back("statement");
-      remove_all(kStatementOnlyStart);
+      remove_all(groups.statement_only_start);
       types.erase(P::SEMI); // an empty statement is allowed, not wanted
     } else {
       items.push_back("expression");
     }
-    remove_all(kExpressionStart);
+    remove_all(groups.expression_start);
   }
-  if (contains_all(kFieldName)) {
+  if (contains_all(groups.field_name)) {
     items.push_back("field name");
-    remove_all(kFieldName);
+    remove_all(groups.field_name);
   }
   // Binary operators are possible exactly after an operand; then none of
   // the continuations is worth listing. ('/' alone at the top level opens a
   // predicate, which is.)
   if (types.count(P::PLUS))
-    remove_all(kContinuations);
+    remove_all(groups.continuations);
   if (types.count(P::ATTACH_POINT))
     types.erase(P::IDENT); // `BEGIN` is an attach point too
 
