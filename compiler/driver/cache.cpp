@@ -78,7 +78,7 @@ std::string read_or_empty(const std::string &path) {
 }
 
 constexpr char kMagic[8] = {'H', 'V', 'T', 'C', 'A', 'C', 'H', 'E'};
-constexpr uint32_t kEntryVersion = 1;
+constexpr uint32_t kEntryVersion = 2; // 2: no elf_sha256 in the header
 constexpr size_t kPrefixSize = 8 + 4 + 4 + 8 + 8;
 constexpr size_t kDigestSize = 32;
 constexpr const char *kEntrySuffix = ".hvtc";
@@ -279,8 +279,8 @@ std::string encode_cache_entry(const std::string &key,
                                const std::vector<CacheDependency> &deps) {
   std::string_view elf(reinterpret_cast<const char *>(program.elf.data()),
                        program.elf.size());
-  nlohmann::json header = {
-      {"key", key}, {"compiler", compiler_id}, {"elf_sha256", sha256_hex(elf)}};
+  // The object needs no hash of its own: the seal below covers it.
+  nlohmann::json header = {{"key", key}, {"compiler", compiler_id}};
   nlohmann::json dep_list = nlohmann::json::array();
   for (const auto &d : deps)
     dep_list.push_back(nlohmann::json::array({d.path, d.digest}));
@@ -347,8 +347,6 @@ bool decode_cache_entry(std::string_view bytes, const std::string &key,
       throw std::runtime_error("entry of another key");
     if (header.at("compiler").get<std::string>() != compiler_id)
       throw std::runtime_error("entry of another compiler build");
-    if (header.at("elf_sha256").get<std::string>() != sha256_hex(elf))
-      throw std::runtime_error("object hash mismatch");
     deps.clear();
     for (const auto &d : header.at("deps")) {
       if (d.size() != 2)

@@ -15,9 +15,9 @@
 //
 // Entries live in one private directory (0700, owned by the user; anything
 // else is not used). Each is a single file written atomically and sealed
-// with a SHA-256 of its contents; the key and the object's own hash are
-// checked too. A corrupt, foreign or stale entry is deleted and rebuilt,
-// never loaded. The directory keeps the most recently used entries.
+// with a SHA-256 of its contents; the key is checked too. A corrupt, foreign or
+// stale entry is deleted and rebuilt, never loaded. The directory keeps the
+// most recently used entries.
 #pragma once
 
 #include "driver/pipeline.h"
@@ -134,7 +134,7 @@ private:
 
 // Entry files: exposed so tests can build and damage entries. An entry is
 //   "HVTCACHE" u32 version, u32 header size, u64 metadata size, u64 ELF size
-//   header JSON {key, compiler, elf_sha256, deps: [[path, digest]...]}
+//   header JSON {key, compiler, deps: [[path, digest]...]}
 //   metadata JSON (program_io.h), ELF bytes, SHA-256 of all of the above.
 std::string encode_cache_entry(const std::string &key,
                                const std::string &compiler_id,
