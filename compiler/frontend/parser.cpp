@@ -199,7 +199,8 @@ const TokenGroups &token_groups() {
         P::POSITIONAL_COUNT, P::MAP, P::LPAREN, P::MINUS, P::NOT, P::BIT_NOT,
         P::STAR, P::INCREMENT, P::DECREMENT},
     .statement_only_start = {
-        P::IF, P::WHILE, P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE, P::LBRACE},
+        P::IF, P::WHILE, P::UNROLL, P::RETURN, P::BREAK, P::CONTINUE,
+        P::LBRACE},
     // Where a field name may follow `.` or `->`: identifiers and keywords.
     .field_name = {
         P::IDENT, P::INT_TYPE, P::CONFIG, P::LET, P::IF, P::ELSE, P::WHILE,
