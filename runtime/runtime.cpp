@@ -1,6 +1,7 @@
 // Running a compiled program: libbpf's open -> load -> attach -> poll ->
 // destroy lifecycle, with one cleanup path (Session's destructor).
 #include "runtime.h"
+#include "timeline.h"
 
 #include "attach.h"
 #include "child.h"
@@ -277,8 +278,12 @@ public:
 
   int run() {
     raise_memlock_limit();
-    if (!open() || !find_programs_and_maps() || !load() || !open_ringbuf())
+    if (!open())
       return 1;
+    timeline_mark("opened");
+    if (!find_programs_and_maps() || !load() || !open_ringbuf())
+      return 1;
+    timeline_mark("loaded");
     // --dry-run: the verifier accepted every program; attach nothing.
     if (options_.dry_run) {
       note_skipped_points();
@@ -301,6 +306,7 @@ public:
     // once the probes really are attached.
     if (!run_special(ProbeKind::Begin) || !attach_all())
       return 1;
+    timeline_mark("attached");
     if (!options_.quiet) {
       output_->attached_probes(attached_count_);
       output_->flush();

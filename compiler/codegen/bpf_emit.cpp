@@ -5,6 +5,7 @@
 #include "codegen/optimizer.h"
 #include "codegen/ring_buffer_size.h"
 #include "codegen/stack_lifetimes.h"
+#include "timeline.h"
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -70,6 +71,7 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
                          const ast::Program *program,
                          const SemanticResult *semantic,
                          CompiledProgram &compiled, Diagnostics &diags) {
+  timeline_mark("ir");
   std::string error;
   auto machine = bpf_target_machine(error);
   if (!machine) {
@@ -112,6 +114,7 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
   if (!check_stack_usage(module, compiled, program, diags))
     return false;
 
+  timeline_mark("optimized");
   BackendDiagnostics backend(module.getContext());
   if (options.dump_asm) {
     // Emitting consumes the module's codegen state; use a clone.
@@ -126,6 +129,7 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
     diags.error({}, "internal error: LLVM cannot emit a BPF object");
     return false;
   }
+  timeline_mark("emitted");
   if (!backend.report(compiled, program, diags))
     return false;
   compiled.elf.assign(object.begin(), object.end());

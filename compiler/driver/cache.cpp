@@ -3,6 +3,7 @@
 #include "driver/compiler_host.h"
 #include "frontend/include_files.h"
 #include "program_io.h"
+#include "timeline.h"
 #include "tracefs.h"
 
 #include <nettle/sha2.h>
@@ -573,10 +574,13 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
                                               const CacheOptions &cache_options,
                                               Diagnostics &diags,
                                               const Compiler *compiler) {
-  auto say = [&](const std::string &text) {
-    if (cache_options.verbose && cache_options.log)
-      *cache_options.log << "hvt: compile cache: " << text << '\n';
+  std::ostream *log = cache_options.verbose ? cache_options.log : nullptr;
+  auto say = [log](const std::string &text) {
+    if (log)
+      *log << "hvt: compile cache: " << text << '\n';
   };
+  if (cache_options.deferred_store)
+    *cache_options.deferred_store = nullptr;
   bool dumps = options.dump_ast || options.codegen.dump_ir ||
                options.codegen.dump_ir_optimized || options.codegen.dump_asm;
   // -c's child pid is new on every run: such programs never repeat.
@@ -608,6 +612,8 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
   }
   std::string key = cache.key(source, options);
   auto found = cache.load(key);
+  timeline_mark(found.status == CompileCache::Status::Hit ? "cache-hit"
+                                                          : "cache-miss");
   if (found.status == CompileCache::Status::Hit) {
     say("hit " + cache.entry_path(key));
     return std::move(found.program);
@@ -619,10 +625,18 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
   auto compiled = compiler->compile(source, options, diags);
   if (!compiled || !diags.all().empty())
     return compiled;
-  if (cache.store(key, *compiled, error, header_dependencies(source)))
-    say("miss; stored " + cache.entry_path(key));
+  auto store = [cache, key, source, say](const CompiledProgram &program) {
+    std::string error;
+    if (CompileCache(cache).store(key, program, error,
+                                  header_dependencies(source)))
+      say("miss; stored " + cache.entry_path(key));
+    else
+      say("miss; not stored: " + error);
+  };
+  if (cache_options.deferred_store)
+    *cache_options.deferred_store = std::move(store);
   else
-    say("miss; not stored: " + error);
+    store(*compiled);
   return compiled;
 }
 

@@ -8,6 +8,7 @@
 #include "kernel_features.h"
 #include "probe_list.h"
 #include "runtime.h"
+#include "timeline.h"
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -174,7 +176,14 @@ bool process_exists(int pid) {
 
 } // namespace
 
+// The timeline's first mark (runtime/timeline.h): hvt's first static
+// initializer, before any thread exists.
+[[gnu::constructor(101)]] static void mark_start() {
+  hvt::timeline_mark("start");
+}
+
 int main(int argc, char **argv) {
+  hvt::timeline_mark("main");
   CLI::App app{"hvt: a bpftrace-compatible tracer for hypervisor performance "
                "work",
                "hvt"};
@@ -355,20 +364,32 @@ int main(int argc, char **argv) {
     records->flush();
   };
 
+  hvt::timeline_mark("arguments");
   hvt::Diagnostics diags;
   // --- compile cache: a stored object when this program was compiled before
   hvt::CacheOptions cache;
   cache.enabled = !no_cache;
   cache.verbose = verbose;
   cache.log = &std::cerr;
+  // A miss's entry is written once the probes are attached (or the run
+  // ends), not while the start waits for it.
+  std::function<void(const hvt::CompiledProgram &)> store_entry;
+  cache.deferred_store = &store_entry;
   auto compiled = hvt::compile_cached(source, options, cache, diags);
   // --- end compile cache ---
+  hvt::timeline_mark("compiled");
   diags.render(std::cerr, source);
   json_records(diags);
   if (!compiled)
     return 1;
-  if (compile_only)
+  auto store_pending_entry = [&] {
+    if (store_entry)
+      std::exchange(store_entry, nullptr)(*compiled);
+  };
+  if (compile_only) {
+    store_pending_entry();
     return 0;
+  }
 
   hvt::RunOptions run;
   run.quiet = quiet;
@@ -382,7 +403,10 @@ int main(int argc, char **argv) {
   run.verifier_log = dump_verifier ? &std::cout : nullptr;
   run.pid = pid;
   run.child = child ? &*child : nullptr;
-  run.on_attached = hvt::unload_compiler;
+  run.on_attached = [&] {
+    hvt::unload_compiler();
+    store_pending_entry();
+  };
   run.on_warning = [&](const hvt::Diagnostic &d) {
     hvt::render_diagnostic(std::cerr, source, d);
     if (output_format == hvt::OutputFormat::Json)
@@ -391,6 +415,7 @@ int main(int argc, char **argv) {
   hvt::Diagnostics run_diags;
   errno = 0;
   int code = hvt::run_program(*compiled, run, run_diags);
+  store_pending_entry();
   run_diags.render(std::cerr, source);
   json_records(run_diags);
   // A closed pipe on stdout ends quietly, like head(1) expects; a file that

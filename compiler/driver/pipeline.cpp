@@ -5,6 +5,7 @@
 #include "frontend/parser.h"
 #include "frontend/preprocessor.h"
 #include "passes/macros.h"
+#include "timeline.h"
 
 #include <memory>
 
@@ -75,10 +76,16 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   auto will_compile = std::make_shared<bool>(false);
   with_parser_stack(
       [&] {
+        timeline_mark("front-end-start");
         front_end_ok = run_front_end(source, options, diags, program, semantic);
         *will_compile = front_end_ok;
+        timeline_mark("front-end-done");
       },
-      [] { codegen_backend(); },
+      [] {
+        timeline_mark("codegen-load-start");
+        codegen_backend();
+        timeline_mark("codegen-loaded");
+      },
       [range = prefault.range(), will_compile] {
         if (!*will_compile)
           return;
@@ -88,6 +95,7 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   if (!front_end_ok)
     return std::nullopt;
 
+  timeline_mark("compile-start");
   const CodegenBackend &backend = codegen_backend();
   if (!backend.compile_to_bpf) {
     diags.error({}, backend.error).hint("rebuild or reinstall hvt");

@@ -7,8 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <filesystem>
 #include <map>
 #include <sstream>
+#include <vector>
+
+#include <stdlib.h>
 
 using namespace std::chrono_literals;
 
@@ -169,6 +174,148 @@ TEST_F(OptimizedPrograms, BeginAndEndWithoutProgramsPrintAsBpftraceDoes) {
   EXPECT_EQ(output_of("BEGIN { exit(); printf(\"not shown\\n\"); } "
                       "END { printf(\"end\\n\"); }"),
             "Attaching 2 probes...\nend\n\n\n");
+}
+
+} // namespace
+} // namespace hvt::test
+
+namespace hvt::test {
+namespace {
+
+// HVT_TIMELINE (runtime/timeline.h): where a start spends its time, as
+// bench/bench.py and docs/performance.md read it.
+class StartupTimeline : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string why;
+    if (!bpf_available(why))
+      GTEST_SKIP() << "BPF unavailable: " << why;
+    char templ[] = "/tmp/hvt-timeline-test-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    setenv("HVT_CACHE_DIR", (dir_ + "/cache").c_str(), 1);
+  }
+  void TearDown() override {
+    unsetenv("HVT_CACHE_DIR");
+    unsetenv("HVT_TIMELINE");
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
+  }
+
+  struct Mark {
+    double ms;
+    std::string phase;
+  };
+  // The timeline's lines in `err`, in the order written; fails the test on
+  // a malformed one.
+  static std::vector<Mark> marks(const std::string &err) {
+    std::vector<Mark> found;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("hvt-timeline ", 0) != 0)
+        continue;
+      std::istringstream fields(line.substr(13));
+      Mark mark;
+      EXPECT_TRUE(fields >> mark.ms >> mark.phase) << line;
+      EXPECT_GE(mark.ms, 0.0) << line;
+      found.push_back(mark);
+    }
+    return found;
+  }
+  // The time of `phase`, which must show exactly once; -1 when it does not.
+  static double at(const std::vector<Mark> &marks, const std::string &phase) {
+    double ms = -1;
+    int seen = 0;
+    for (const Mark &mark : marks)
+      if (mark.phase == phase) {
+        ms = mark.ms;
+        ++seen;
+      }
+    EXPECT_EQ(seen, 1) << phase;
+    return ms;
+  }
+  // Each phase of `chain` comes no sooner than the one before it.
+  static void in_order(const std::vector<Mark> &marks,
+                       const std::vector<std::string> &chain) {
+    double previous = 0;
+    for (const auto &phase : chain) {
+      double ms = at(marks, phase);
+      EXPECT_GE(ms, previous) << phase;
+      previous = ms;
+    }
+  }
+
+  std::string dir_;
+};
+
+TEST_F(StartupTimeline, CompilingRunMarksEachPhaseInCausalOrder) {
+  setenv("HVT_TIMELINE", "1", 1);
+  Finished first =
+      run_hvt({"--dry-run", "-e",
+               "tracepoint:syscalls:sys_enter_read { @[tid] = count(); }"},
+              60s);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto timeline = marks(first.err);
+  // The front end and the code generator's load run side by side: each
+  // half is ordered, and the compile starts after both.
+  in_order(timeline,
+           {"start", "main", "arguments", "cache-miss", "front-end-start",
+            "front-end-done", "compile-start", "ir", "optimized", "emitted",
+            "compiled", "opened", "loaded"});
+  in_order(timeline, {"cache-miss", "codegen-load-start", "codegen-loaded"});
+  EXPECT_LE(at(timeline, "codegen-loaded"), at(timeline, "compile-start"));
+
+  // The entry was stored after the run (--dry-run: once it loaded): the
+  // second run is served by the cache and compiles nothing.
+  Finished second = run_hvt({"--dry-run", "-e",
+                             "tracepoint:syscalls:sys_enter_read"
+                             " { @[tid] = count(); }"},
+                            60s);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto cached = marks(second.err);
+  in_order(cached, {"start", "main", "arguments", "cache-hit", "compiled",
+                    "opened", "loaded"});
+  for (const Mark &mark : cached)
+    EXPECT_TRUE(mark.phase != "front-end-start" &&
+                mark.phase != "codegen-load-start" && mark.phase != "ir")
+        << mark.phase << " in a cached run";
+}
+
+TEST_F(StartupTimeline, MissIsStoredOnlyOnceTheProbesAreAttached) {
+  setenv("HVT_TIMELINE", "1", 1);
+  Finished done =
+      run_hvt({"-v", "-e", "BEGIN { printf(\"up\\n\"); exit(); }"}, 60s);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out, "Attaching 1 probe...\nup\n\n\n");
+  auto attached = done.err.find(" attached\n");
+  auto stored = done.err.find("compile cache: miss; stored");
+  ASSERT_NE(attached, std::string::npos) << done.err;
+  ASSERT_NE(stored, std::string::npos) << done.err;
+  EXPECT_LT(attached, stored) << done.err;
+  Finished again =
+      run_hvt({"-v", "-e", "BEGIN { printf(\"up\\n\"); exit(); }"}, 60s);
+  EXPECT_NE(again.err.find("compile cache: hit"), std::string::npos)
+      << again.err;
+}
+
+TEST_F(StartupTimeline, SilentUnlessAskedFor) {
+  unsetenv("HVT_TIMELINE");
+  Finished done = run_hvt({"-e", "BEGIN { exit(); }"}, 60s);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.err.find("hvt-timeline"), std::string::npos) << done.err;
+  // A harness's origin: times count from the moment it gives.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long long origin = now.tv_sec * 1000000000LL + now.tv_nsec;
+  setenv("HVT_TIMELINE", std::to_string(origin).c_str(), 1);
+  Finished timed = run_hvt({"-e", "BEGIN { exit(); }"}, 60s);
+  ASSERT_EQ(timed.exit_code, 0) << timed.err;
+  auto timeline = marks(timed.err);
+  // exec and the dynamic loader come before hvt's first mark.
+  EXPECT_GT(at(timeline, "start"), 0.0);
+  in_order(timeline, {"start", "main", "compiled", "loaded", "attached"});
 }
 
 } // namespace
