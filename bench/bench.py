@@ -993,9 +993,9 @@ class Suite:
             pairs.append((HVT_CACHED, C))
         head += [f"{a}/{b}" for a, b in pairs]
         rows = []
-        order = ["1 startup ms", "1 hvt start ms", "2 ns per event", "2 loop slowdown",
-                 "3 xlated insns", "3 jited insns", "4 peak RSS MiB",
-                 "4 RSS attached MiB"]
+        order = ["1 startup ms", "1 hvt start ms", "2 ns per event",
+                 "2 loop slowdown", "3 xlated insns", "3 jited insns",
+                 "4 peak RSS MiB", "4 RSS attached MiB"]
         ranked = sorted(self.rows, key=lambda fr: order.index(fr[0])
                         if fr[0] in order else len(order))
         for figure, row in ranked:

@@ -43,7 +43,7 @@ struct CacheOptions {
   // When set, a miss's entry is not written before compile_cached()
   // returns: *deferred_store is set to what writes it, for the caller to
   // call with the returned program once nothing waits for it (hvt: after
-  // the probes are attached). Writing it takes ~0.4 ms, more with many
+  // the probes are attached). Writing it takes ~0.3 ms, more with many
   // entries to trim. Left empty when there is nothing to store.
   std::function<void(const CompiledProgram &)> *deferred_store = nullptr;
 };
