@@ -625,10 +625,10 @@ std::optional<CompiledProgram> compile_cached(const SourceFile &source,
   auto compiled = compiler->compile(source, options, diags);
   if (!compiled || !diags.all().empty())
     return compiled;
-  auto store = [cache, key, source, say](const CompiledProgram &program) {
+  auto store = [cache, key, source,
+                say](const CompiledProgram &program) mutable {
     std::string error;
-    if (CompileCache(cache).store(key, program, error,
-                                  header_dependencies(source)))
+    if (cache.store(key, program, error, header_dependencies(source)))
       say("miss; stored " + cache.entry_path(key));
     else
       say("miss; not stored: " + error);

@@ -18,7 +18,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -54,21 +53,12 @@ protected:
     std::string why;
     if (!bpf_available(why))
       GTEST_SKIP() << "BPF unavailable: " << why;
-    char templ[] = "/tmp/hvt-cache-test-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    root_ = templ;
-    dir_ = root_ + "/cache";
-    setenv("HVT_CACHE_DIR", dir_.c_str(), 1);
+    ASSERT_TRUE(cache_.create());
+    root_ = cache_.root();
+    dir_ = cache_.dir();
     unsetenv("HVT_CACHE_KERNEL_ID");
   }
-  void TearDown() override {
-    unsetenv("HVT_CACHE_DIR");
-    unsetenv("HVT_CACHE_KERNEL_ID");
-    if (!root_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(root_, ignored);
-    }
-  }
+  void TearDown() override { unsetenv("HVT_CACHE_KERNEL_ID"); }
 
   // Runs the test program with $1 = `arg`, verbose, and checks its output.
   Finished run(const std::string &arg = "7",
@@ -102,6 +92,7 @@ protected:
     return name.substr(0, name.size() - 5);
   }
 
+  PrivateCacheDir cache_;
   std::string root_, dir_;
 };
 

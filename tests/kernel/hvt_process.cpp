@@ -2,8 +2,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <linux/bpf.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -125,6 +127,24 @@ Finished run_hvt(const std::vector<std::string> &args,
                  const std::string &stdin_text) {
   HvtProcess process(args, stdin_text);
   return process.finish(timeout);
+}
+
+bool PrivateCacheDir::create() {
+  char templ[] = "/tmp/hvt-test-cache-XXXXXX";
+  if (!mkdtemp(templ))
+    return false;
+  root_ = templ;
+  dir_ = root_ + "/cache";
+  setenv("HVT_CACHE_DIR", dir_.c_str(), 1);
+  return true;
+}
+
+PrivateCacheDir::~PrivateCacheDir() {
+  if (root_.empty())
+    return;
+  unsetenv("HVT_CACHE_DIR");
+  std::error_code ignored;
+  std::filesystem::remove_all(root_, ignored);
 }
 
 bool bpf_available(std::string &why) {

@@ -40,6 +40,25 @@ Finished run_hvt(const std::vector<std::string> &args,
                  std::chrono::milliseconds timeout = std::chrono::seconds(30),
                  const std::string &stdin_text = "");
 
+// A compile cache of the test's own: a fresh directory under /tmp, with
+// $HVT_CACHE_DIR naming `dir()` (root()/cache, not created) for every hvt
+// the test starts. Removed, and the variable unset, when it goes.
+class PrivateCacheDir {
+public:
+  PrivateCacheDir() = default;
+  ~PrivateCacheDir();
+  PrivateCacheDir(const PrivateCacheDir &) = delete;
+  PrivateCacheDir &operator=(const PrivateCacheDir &) = delete;
+
+  // False when the directory cannot be made.
+  bool create();
+  const std::string &root() const { return root_; }
+  const std::string &dir() const { return dir_; }
+
+private:
+  std::string root_, dir_;
+};
+
 // True when this machine can load BPF programs (root and a BPF syscall).
 // Tests skip, saying why, only when it is false.
 bool bpf_available(std::string &why);

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
-#include <filesystem>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -190,19 +189,9 @@ protected:
     std::string why;
     if (!bpf_available(why))
       GTEST_SKIP() << "BPF unavailable: " << why;
-    char templ[] = "/tmp/hvt-timeline-test-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    dir_ = templ;
-    setenv("HVT_CACHE_DIR", (dir_ + "/cache").c_str(), 1);
+    ASSERT_TRUE(cache_.create());
   }
-  void TearDown() override {
-    unsetenv("HVT_CACHE_DIR");
-    unsetenv("HVT_TIMELINE");
-    if (!dir_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir_, ignored);
-    }
-  }
+  void TearDown() override { unsetenv("HVT_TIMELINE"); }
 
   struct Mark {
     double ms;
@@ -247,7 +236,7 @@ protected:
     }
   }
 
-  std::string dir_;
+  PrivateCacheDir cache_;
 };
 
 TEST_F(StartupTimeline, CompilingRunMarksEachPhaseInCausalOrder) {
