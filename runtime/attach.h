@@ -61,6 +61,10 @@ private:
 // every CPU), close-on-exec; sets attr.size.
 int open_perf_event(perf_event_attr &attr, int pid, int cpu);
 
+// The perf event of tracepoint `target` ("category:name"), opened, on CPU
+// 0 for every process, or -1 with errno set.
+int open_tracepoint_event(const std::string &target);
+
 // Attaches `prog` to the perf event `perf_fd` and enables it; `out` then
 // owns the file. `cookie` is what bpf_get_attach_cookie() returns in the
 // program (ProbeDesc::attach_cookie). On failure the file is closed and
@@ -69,6 +73,7 @@ bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
                           Attachments &out, uint64_t cookie = 0);
 
 class ElfReader;
+class PerfEventsAhead;
 
 struct AttachOptions {
   int pid = -1; // -p PID: uprobes attach to this process only
@@ -77,6 +82,9 @@ struct AttachOptions {
   // once attached.
   mutable std::string last_binary_path;
   mutable std::shared_ptr<const ElfReader> last_binary;
+  // Perf events opened while the programs loaded (attach_ahead.h); null:
+  // each provider opens its own.
+  PerfEventsAhead *ahead = nullptr;
 };
 
 // Attaches `prog` as `probe` describes, through the provider of its kind. On

@@ -1,6 +1,8 @@
 // Provider: tracepoint:CATEGORY:NAME and rawtracepoint:NAME.
 #include "attach.h"
 
+#include "attach_ahead.h"
+
 #include "tracefs.h"
 
 #include <bpf/libbpf.h>
@@ -36,8 +38,30 @@ bool read_event_id(const std::string &category, const std::string &name,
 
 } // namespace
 
+int open_tracepoint_event(const std::string &target) {
+  size_t colon = target.find(':');
+  if (colon == std::string::npos) {
+    errno = EINVAL;
+    return -1;
+  }
+  tracefs::root(); // mounts tracefs if nobody did
+  // Opened here rather than by libbpf, which would close the perf event with
+  // the link: detaching keeps it, to release it in the background.
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  if (!read_event_id(target.substr(0, colon), target.substr(colon + 1),
+                     attr.config)) {
+    errno = ENOENT;
+    return -1;
+  }
+  // As libbpf does: CPU 0, any process; the program runs on every CPU.
+  return open_perf_event(attr, -1, 0);
+}
+
 bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
-                       const AttachOptions &, Attachments &out,
+                       const AttachOptions &options, Attachments &out,
                        AttachError &err) {
   size_t colon = probe.target.find(':');
   if (colon == std::string::npos) {
@@ -47,22 +71,13 @@ bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
   }
   std::string category = probe.target.substr(0, colon);
   std::string name = probe.target.substr(colon + 1);
-  tracefs::root(); // mounts tracefs if nobody did
-  // Opened here rather than by libbpf, which would close the perf event with
-  // the link: detaching keeps it, to release it in the background.
-  perf_event_attr attr{};
-  attr.type = PERF_TYPE_TRACEPOINT;
-  attr.sample_period = 1;
-  attr.wakeup_events = 1;
-  int e = ENOENT;
-  if (read_event_id(category, name, attr.config)) {
-    // As libbpf does: CPU 0, any process; the program runs on every CPU.
-    int perf_fd = open_perf_event(attr, -1, 0);
-    if (perf_fd >= 0 &&
-        attach_to_perf_event(prog, perf_fd, out, probe.attach_cookie))
-      return true;
-    e = errno;
-  }
+  int perf_fd = options.ahead ? options.ahead->take(probe.target) : -1;
+  if (perf_fd < 0)
+    perf_fd = open_tracepoint_event(probe.target);
+  if (perf_fd >= 0 &&
+      attach_to_perf_event(prog, perf_fd, out, probe.attach_cookie))
+    return true;
+  int e = errno;
   tracefs::Missing missing = tracefs::explain_missing(category, name);
   if (missing.reason.empty()) {
     explain_errno(e, fmt::format("tracepoint '{}:{}'", category, name), err);

@@ -4,6 +4,7 @@
 #include "timeline.h"
 
 #include "attach.h"
+#include "attach_ahead.h"
 #include "child.h"
 #include "initial_entries.h"
 #include "language_support.h"
@@ -239,6 +240,13 @@ std::string logged_verifier_log(const std::string &log,
   return log.substr(start, end == std::string::npos ? end : end - start);
 }
 
+// From this many tracepoints on, their perf events are opened on a thread of
+// their own while the programs load. With fewer, starting that thread and
+// the other CPU's kernel work slow the load more than the attach gains
+// (measured, docs/performance.md: 2 tracepoints +5%, 10 +3%, 20 -5%, 40 and
+// 100 -12% to "attached").
+constexpr size_t kTracepointsOpenedAhead = 16;
+
 // -d verifier: each program logs into its own buffer, even when it loads.
 constexpr size_t kVerifierLogSize = 16 << 20;
 
@@ -278,6 +286,17 @@ public:
 
   int run() {
     raise_memlock_limit();
+    // Tracepoints' perf events: opened by the caller while it compiled, or
+    // here while the programs load when there are many (attach_ahead.h).
+    if (!options_.dry_run) {
+      raise_file_limit();
+      attach_options_.ahead = options_.perf_events_ahead
+                                  ? options_.perf_events_ahead
+                                  : &own_perf_events_ahead_;
+      attach_options_.ahead->start(
+          PerfEventsAhead::tracepoints_of(program_.probes),
+          kTracepointsOpenedAhead);
+    }
     if (!open())
       return 1;
     timeline_mark("opened");
@@ -1267,6 +1286,7 @@ private:
   std::vector<PrintfFormatter> printfs_;
   size_t ncpus_ = static_cast<size_t>(std::max(libbpf_num_possible_cpus(), 1));
   AttachOptions attach_options_;
+  PerfEventsAhead own_perf_events_ahead_;
 
   bpf_object *object_ = nullptr;
   std::vector<Program> programs_; // parallel to program_.probes

@@ -13,6 +13,7 @@
 namespace hvt {
 
 class ChildProcess;
+class PerfEventsAhead;
 
 // -B: when program output reaches the output stream.
 enum class Buffering {
@@ -43,6 +44,9 @@ struct RunOptions {
   // Called once every probe is attached and BEGIN has run, before the first
   // event is read (hvt unloads its compiler there, off the startup path).
   std::function<void()> on_attached;
+  // Tracepoints' perf events the caller opened ahead (attach_ahead.h), for
+  // the providers to take; null: the runtime decides.
+  PerfEventsAhead *perf_events_ahead = nullptr;
 };
 
 // Loads the program's BPF object, runs the BEGIN programs, attaches every

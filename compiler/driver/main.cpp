@@ -1,5 +1,6 @@
 // hvt command line: bpftrace-compatible flags, then compile and run.
 // Exit codes: 0 success, 1 any user, compile, load or attach error.
+#include "attach_ahead.h"
 #include "child.h"
 #include "driver/cache.h" // compile cache (performance)
 #include "driver/compiler_host.h"
@@ -364,6 +365,16 @@ int main(int argc, char **argv) {
     records->flush();
   };
 
+  // A compile opens the tracepoints' perf events on its spare thread, for
+  // the runtime to attach to (runtime/attach_ahead.h). Shared: that thread
+  // may outlive a failed compile.
+  auto perf_events_ahead = std::make_shared<hvt::PerfEventsAhead>();
+  if (!compile_only && !dry_run)
+    options.while_compiling =
+        [ahead = perf_events_ahead](const std::vector<hvt::ProbeDesc> &points) {
+          ahead->open(hvt::PerfEventsAhead::tracepoints_of(points));
+        };
+
   hvt::timeline_mark("arguments");
   hvt::Diagnostics diags;
   // --- compile cache: a stored object when this program was compiled before
@@ -403,6 +414,7 @@ int main(int argc, char **argv) {
   run.verifier_log = dump_verifier ? &std::cout : nullptr;
   run.pid = pid;
   run.child = child ? &*child : nullptr;
+  run.perf_events_ahead = perf_events_ahead.get();
   run.on_attached = [&] {
     hvt::unload_compiler();
     store_pending_entry();

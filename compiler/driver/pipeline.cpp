@@ -70,15 +70,21 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   // measured: ~1 ms slower, as the front end no longer waits for it.
   // Once the front end is done, its thread faults in the heap pages the
   // compile is about to write (heap_prefault.h), then reads the code it is
-  // about to run (warm_code_generator()).
+  // about to run (warm_code_generator()), then runs the caller's
+  // while_compiling with the attach points.
   HeapPrefault prefault(kCompileHeapBytes);
   // (For `afterwards`, which may outlive this frame.)
   auto will_compile = std::make_shared<bool>(false);
+  auto points = std::make_shared<std::vector<ProbeDesc>>();
   with_parser_stack(
       [&] {
         timeline_mark("front-end-start");
         front_end_ok = run_front_end(source, options, diags, program, semantic);
         *will_compile = front_end_ok;
+        if (front_end_ok && options.while_compiling)
+          for (const ProbeInfo &probe : semantic.probes)
+            for (const ResolvedAttachPoint &point : probe.points)
+              points->push_back(point.desc);
         timeline_mark("front-end-done");
       },
       [] {
@@ -86,11 +92,14 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
         codegen_backend();
         timeline_mark("codegen-loaded");
       },
-      [range = prefault.range(), will_compile] {
+      [range = prefault.range(), will_compile, points,
+       while_compiling = options.while_compiling] {
         if (!*will_compile)
           return;
         range.populate();
         warm_code_generator();
+        if (while_compiling)
+          while_compiling(*points);
       });
   if (!front_end_ok)
     return std::nullopt;

@@ -9,8 +9,10 @@
 #include "passes/semantic.h"
 #include "program.h"
 
+#include <functional>
 #include <optional>
 #include <ostream>
+#include <vector>
 
 namespace hvt {
 
@@ -18,6 +20,11 @@ struct CompileOptions {
   SemanticOptions semantic;
   CodegenOptions codegen;
   std::ostream *dump_ast = nullptr;
+  // Called on the front end's thread once the front end is done, with every
+  // attach point it resolved, while this thread compiles (hvt opens the
+  // tracepoints' perf events there: runtime/attach_ahead.h). It may run
+  // after compile() returned.
+  std::function<void(const std::vector<ProbeDesc> &)> while_compiling;
 };
 
 std::optional<CompiledProgram> compile(const SourceFile &source,

@@ -12,7 +12,10 @@
 #include <sstream>
 #include <vector>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 
@@ -287,6 +290,68 @@ TEST_F(StartupTimeline, MissIsStoredOnlyOnceTheProbesAreAttached) {
       run_hvt({"-v", "-e", "BEGIN { printf(\"up\\n\"); exit(); }"}, 60s);
   EXPECT_NE(again.err.find("compile cache: hit"), std::string::npos)
       << again.err;
+}
+
+// Runs `program` with this process's pid as $1 until it attached, makes 3
+// getppid() and 2 getuid() calls, and stops it: what it printed and its
+// timeline.
+Finished trace_own_calls(const std::string &program) {
+  HvtProcess hvt({"-e", program, std::to_string(getpid())});
+  EXPECT_TRUE(hvt.wait_for_stdout("Attaching", 60s));
+  for (int i = 0; i < 3; ++i)
+    syscall(SYS_getppid);
+  for (int i = 0; i < 2; ++i)
+    syscall(SYS_getuid);
+  hvt.signal(SIGINT);
+  return hvt.finish(60s);
+}
+
+// The tracepoints' perf events are opened while something else runs
+// (runtime/attach_ahead.h): a compiling run opens them on the front end's
+// thread during the compile; a cached run with many opens them on a thread
+// of its own while the programs load. Each program still counts exactly its
+// own tracepoint's events.
+TEST_F(StartupTimeline, ManyTracepointsOpenAheadInBothRuns) {
+  setenv("HVT_TIMELINE", "1", 1);
+  // ~30 tracepoints; the runtime opens ahead from 16 on.
+  const std::string program = "tracepoint:syscalls:sys_enter_get* "
+                              "/pid == $1/ { @[probe] = count(); }";
+  for (const char *run : {"compiling run", "cached run"}) {
+    SCOPED_TRACE(run);
+    Finished done = trace_own_calls(program);
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_NE(done.out.find("@[tracepoint:syscalls:sys_enter_getppid]: 3\n"),
+              std::string::npos)
+        << done.out;
+    EXPECT_NE(done.out.find("@[tracepoint:syscalls:sys_enter_getuid]: 2\n"),
+              std::string::npos)
+        << done.out;
+    auto timeline = marks(done.err);
+    bool cached = std::string(run) == "cached run";
+    in_order(timeline, {cached ? "cache-hit" : "front-end-done",
+                        "tracepoints-opened", "attached"});
+  }
+}
+
+// With few tracepoints a cached run opens each as it attaches: a thread
+// would cost more than it saves.
+TEST_F(StartupTimeline, FewTracepointsOpenAheadOnlyWhenCompiling) {
+  setenv("HVT_TIMELINE", "1", 1);
+  const std::string program =
+      "tracepoint:syscalls:sys_enter_getppid /pid == $1/ { @ = count(); }";
+  Finished compiled = trace_own_calls(program);
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.err;
+  EXPECT_EQ(compiled.out, "Attaching 1 probe...\n\n\n@: 3\n");
+  in_order(marks(compiled.err),
+           {"front-end-done", "tracepoints-opened", "attached"});
+
+  Finished cached = trace_own_calls(program);
+  ASSERT_EQ(cached.exit_code, 0) << cached.err;
+  EXPECT_EQ(cached.out, "Attaching 1 probe...\n\n\n@: 3\n");
+  auto timeline = marks(cached.err);
+  in_order(timeline, {"cache-hit", "loaded", "attached"});
+  for (const Mark &mark : timeline)
+    EXPECT_NE(mark.phase, "tracepoints-opened");
 }
 
 TEST_F(StartupTimeline, SilentUnlessAskedFor) {
