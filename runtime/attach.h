@@ -73,7 +73,7 @@ bool attach_to_perf_event(const bpf_program *prog, int perf_fd,
                           Attachments &out, uint64_t cookie = 0);
 
 class ElfReader;
-class PerfEventsAhead;
+class KernelObjectsAhead;
 
 struct AttachOptions {
   int pid = -1; // -p PID: uprobes attach to this process only
@@ -82,9 +82,9 @@ struct AttachOptions {
   // once attached.
   mutable std::string last_binary_path;
   mutable std::shared_ptr<const ElfReader> last_binary;
-  // Perf events opened while the programs loaded (attach_ahead.h); null:
-  // each provider opens its own.
-  PerfEventsAhead *ahead = nullptr;
+  // Perf events opened ahead (objects_ahead.h); null: each provider opens
+  // its own.
+  KernelObjectsAhead *ahead = nullptr;
 };
 
 // Attaches `prog` as `probe` describes, through the provider of its kind. On

@@ -1,7 +1,7 @@
 // Provider: tracepoint:CATEGORY:NAME and rawtracepoint:NAME.
 #include "attach.h"
 
-#include "attach_ahead.h"
+#include "objects_ahead.h"
 
 #include "tracefs.h"
 
@@ -71,7 +71,8 @@ bool attach_tracepoint(const ProbeDesc &probe, const bpf_program *prog,
   }
   std::string category = probe.target.substr(0, colon);
   std::string name = probe.target.substr(colon + 1);
-  int perf_fd = options.ahead ? options.ahead->take(probe.target) : -1;
+  int perf_fd =
+      options.ahead ? options.ahead->take_perf_event(probe.target) : -1;
   if (perf_fd < 0)
     perf_fd = open_tracepoint_event(probe.target);
   if (perf_fd >= 0 &&

@@ -1,5 +1,9 @@
 #include "program.h"
 
+#include <linux/bpf.h>
+
+#include <cctype>
+
 namespace hvt {
 
 uint32_t MapDesc::bpf_key_size() const {
@@ -25,6 +29,40 @@ uint32_t MapDesc::bpf_value_size() const {
   default:
     return 8;
   }
+}
+
+uint32_t MapDesc::bpf_map_type() const {
+  switch (storage) {
+  case MapStorage::Hash:
+    return BPF_MAP_TYPE_HASH;
+  case MapStorage::PercpuHash:
+    return BPF_MAP_TYPE_PERCPU_HASH;
+  case MapStorage::LruHash:
+    return BPF_MAP_TYPE_LRU_HASH;
+  case MapStorage::PercpuLruHash:
+    return BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  case MapStorage::Array:
+    return BPF_MAP_TYPE_ARRAY;
+  case MapStorage::PercpuArray:
+    return BPF_MAP_TYPE_PERCPU_ARRAY;
+  }
+  return BPF_MAP_TYPE_HASH;
+}
+
+uint32_t MapDesc::bpf_map_flags() const {
+  // --- performance: creating a preallocated per-CPU hash costs ~1.7 ms
+  // (4096 entries, each per CPU) at every start; aggregations add keys
+  // rarely, so their elements are allocated when a key first appears.
+  return storage == MapStorage::PercpuHash ? BPF_F_NO_PREALLOC : 0;
+}
+
+std::string MapDesc::elf_name_of(const std::string &name) {
+  if (name == "@")
+    return "m__anon";
+  std::string out = "m_";
+  for (char c : name.substr(1))
+    out += isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
 }
 
 } // namespace hvt

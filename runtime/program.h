@@ -107,6 +107,12 @@ struct MapDesc {
   // a key-less one in an array is indexed by the u32 bucket alone.
   uint32_t bpf_key_size() const;
   uint32_t bpf_value_size() const; // per CPU for per-CPU storage
+  // The BPF map the code generator defines for it: its BPF_MAP_TYPE_* and
+  // map_flags (the runtime may create it ahead, runtime/objects_ahead.h).
+  uint32_t bpf_map_type() const;
+  uint32_t bpf_map_flags() const;
+  // The ELF symbol (and kernel name) of map `name` ("@x" -> "m_x").
+  static std::string elf_name_of(const std::string &name);
 };
 
 // Ring-buffer records start with this header.

@@ -4,10 +4,10 @@
 #include "timeline.h"
 
 #include "attach.h"
-#include "attach_ahead.h"
 #include "child.h"
 #include "initial_entries.h"
 #include "language_support.h"
+#include "objects_ahead.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -286,21 +286,24 @@ public:
 
   int run() {
     raise_memlock_limit();
-    // Tracepoints' perf events: opened by the caller while it compiled, or
-    // here while the programs load when there are many (attach_ahead.h).
+    // Maps and tracepoints' perf events: made by the caller while it
+    // compiled, or, the events, here while the programs load when there are
+    // many (objects_ahead.h).
     if (!options_.dry_run) {
       raise_file_limit();
-      attach_options_.ahead = options_.perf_events_ahead
-                                  ? options_.perf_events_ahead
-                                  : &own_perf_events_ahead_;
+      attach_options_.ahead =
+          options_.objects_ahead ? options_.objects_ahead : &own_objects_ahead_;
       attach_options_.ahead->start(
-          PerfEventsAhead::tracepoints_of(program_.probes),
+          KernelObjectsAhead::tracepoints_of(program_.probes),
           kTracepointsOpenedAhead);
     }
     if (!open())
       return 1;
     timeline_mark("opened");
-    if (!find_programs_and_maps() || !load() || !open_ringbuf())
+    if (!find_programs_and_maps())
+      return 1;
+    adopt_maps_made_ahead();
+    if (!load() || !open_ringbuf())
       return 1;
     timeline_mark("loaded");
     // --dry-run: the verifier accepted every program; attach nothing.
@@ -498,6 +501,30 @@ private:
         size % page == 0)
       bpf_map__set_max_entries(ringbuf_map_, size);
     return ok;
+  }
+
+  // The maps the caller made ahead (objects_ahead.h), each adopted when it
+  // is the map the object defines; otherwise libbpf creates its own at the
+  // load, as without them.
+  void adopt_maps_made_ahead() {
+    if (!attach_options_.ahead)
+      return;
+    for (size_t i = 0; i < program_.maps.size(); ++i) {
+      int fd = attach_options_.ahead->take_map(program_.maps[i].name);
+      if (fd < 0)
+        continue;
+      bpf_map *map = maps_[i];
+      bpf_map_info info{};
+      uint32_t size = sizeof(info);
+      if (map && bpf_obj_get_info_by_fd(fd, &info, &size) == 0 &&
+          info.type == bpf_map__type(map) &&
+          info.key_size == bpf_map__key_size(map) &&
+          info.value_size == bpf_map__value_size(map) &&
+          info.max_entries == bpf_map__max_entries(map) &&
+          info.map_flags == bpf_map__map_flags(map))
+        bpf_map__reuse_fd(map, fd); // a duplicate of fd
+      close(fd);
+    }
   }
 
   bool load() {
@@ -1286,7 +1313,7 @@ private:
   std::vector<PrintfFormatter> printfs_;
   size_t ncpus_ = static_cast<size_t>(std::max(libbpf_num_possible_cpus(), 1));
   AttachOptions attach_options_;
-  PerfEventsAhead own_perf_events_ahead_;
+  KernelObjectsAhead own_objects_ahead_;
 
   bpf_object *object_ = nullptr;
   std::vector<Program> programs_; // parallel to program_.probes

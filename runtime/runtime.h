@@ -13,7 +13,7 @@
 namespace hvt {
 
 class ChildProcess;
-class PerfEventsAhead;
+class KernelObjectsAhead;
 
 // -B: when program output reaches the output stream.
 enum class Buffering {
@@ -44,9 +44,9 @@ struct RunOptions {
   // Called once every probe is attached and BEGIN has run, before the first
   // event is read (hvt unloads its compiler there, off the startup path).
   std::function<void()> on_attached;
-  // Tracepoints' perf events the caller opened ahead (attach_ahead.h), for
-  // the providers to take; null: the runtime decides.
-  PerfEventsAhead *perf_events_ahead = nullptr;
+  // Maps and perf events the caller made ahead (objects_ahead.h), for the
+  // load and the providers to take; null: the runtime decides.
+  KernelObjectsAhead *objects_ahead = nullptr;
 };
 
 // Loads the program's BPF object, runs the BEGIN programs, attaches every

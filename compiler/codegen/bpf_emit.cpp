@@ -113,8 +113,9 @@ bool emit_checked_object(llvm::Module &module, const CodegenOptions &options,
   }
   if (!check_stack_usage(module, compiled, program, diags))
     return false;
-
   timeline_mark("optimized");
+  if (options.checked)
+    options.checked();
   BackendDiagnostics backend(module.getContext());
   if (options.dump_asm) {
     // Emitting consumes the module's codegen state; use a clone.

@@ -143,24 +143,6 @@ std::string sanitize(const std::string &text) {
   return out;
 }
 
-uint32_t map_type_of(const MapDesc &map) {
-  switch (map.storage) {
-  case MapStorage::Hash:
-    return BPF_MAP_TYPE_HASH;
-  case MapStorage::PercpuHash:
-    return BPF_MAP_TYPE_PERCPU_HASH;
-  case MapStorage::LruHash:
-    return BPF_MAP_TYPE_LRU_HASH;
-  case MapStorage::PercpuLruHash:
-    return BPF_MAP_TYPE_LRU_PERCPU_HASH;
-  case MapStorage::Array:
-    return BPF_MAP_TYPE_ARRAY;
-  case MapStorage::PercpuArray:
-    return BPF_MAP_TYPE_PERCPU_ARRAY;
-  }
-  return BPF_MAP_TYPE_HASH;
-}
-
 class CodeGenerator {
 public:
   CodeGenerator(llvm::LLVMContext &context, const ast::Program &program,
@@ -189,12 +171,10 @@ public:
                                  out_.ringbuf_size, 0, 0);
     for (const auto &map : semantic_.maps) {
       MapDesc desc = map;
-      desc.elf_name = "m_" + sanitize(map.name == "@" ? "@anon" : map.name.substr(1));
-      if (map.name == "@")
-        desc.elf_name = "m__anon";
+      desc.elf_name = MapDesc::elf_name_of(map.name);
       map_globals_[map.name] = define_map_global(
-          desc.elf_name, map_type_of(desc), desc.max_entries,
-          desc.bpf_key_size(), desc.bpf_value_size());
+          desc.elf_name, desc.bpf_map_type(), desc.max_entries,
+          desc.bpf_key_size(), desc.bpf_value_size(), desc.bpf_map_flags());
       map_indices_[map.name] = out_.maps.size();
       out_.maps.push_back(std::move(desc));
     }
@@ -265,22 +245,18 @@ private:
     return di_.createPointerType(array, 64);
   }
 
-  llvm::GlobalVariable *define_map_global(const std::string &name,
-                                          uint32_t map_type,
-                                          uint32_t max_entries,
-                                          uint32_t key_size,
-                                          uint32_t value_size) {
+  llvm::GlobalVariable *
+  define_map_global(const std::string &name, uint32_t map_type,
+                    uint32_t max_entries, uint32_t key_size,
+                    uint32_t value_size, uint32_t map_flags = 0) {
     std::vector<std::pair<const char *, uint64_t>> fields = {
         {"type", map_type}, {"max_entries", max_entries}};
     if (key_size)
       fields.push_back({"key_size", key_size});
     if (value_size)
       fields.push_back({"value_size", value_size});
-    // --- performance: creating a preallocated per-CPU hash costs ~1.7 ms
-    // (4096 entries, each per CPU) at every start; aggregations add keys
-    // rarely, so their elements are allocated when a key first appears.
-    if (map_type == BPF_MAP_TYPE_PERCPU_HASH)
-      fields.push_back({"map_flags", BPF_F_NO_PREALLOC});
+    if (map_flags)
+      fields.push_back({"map_flags", map_flags});
 
     std::vector<llvm::Type *> members(fields.size(), b_.getPtrTy());
     auto *type = llvm::StructType::get(ctx_, members);

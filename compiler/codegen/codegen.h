@@ -8,6 +8,7 @@
 #include "program.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 
@@ -40,6 +41,11 @@ struct CodegenOptions {
   std::ostream *dump_ir = nullptr;
   std::ostream *dump_ir_optimized = nullptr;
   std::ostream *dump_asm = nullptr;
+  // Called once the program passed every check of its own (the stack limit
+  // last), just before the backend emits it: from then on only an LLVM
+  // backend error stops it (hvt makes the run's maps then, on another
+  // thread: runtime/objects_ahead.h). Does not change the output.
+  std::function<void()> checked;
 };
 
 // Builds the LLVM module for `program` and fills in the metadata of

@@ -1,12 +1,12 @@
 // hvt command line: bpftrace-compatible flags, then compile and run.
 // Exit codes: 0 success, 1 any user, compile, load or attach error.
-#include "attach_ahead.h"
 #include "child.h"
 #include "driver/cache.h" // compile cache (performance)
 #include "driver/compiler_host.h"
 #include "driver/pipeline.h"
 #include "frontend/install_paths.h"
 #include "kernel_features.h"
+#include "objects_ahead.h"
 #include "probe_list.h"
 #include "runtime.h"
 #include "timeline.h"
@@ -365,14 +365,16 @@ int main(int argc, char **argv) {
     records->flush();
   };
 
-  // A compile opens the tracepoints' perf events on its spare thread, for
-  // the runtime to attach to (runtime/attach_ahead.h). Shared: that thread
-  // may outlive a failed compile.
-  auto perf_events_ahead = std::make_shared<hvt::PerfEventsAhead>();
+  // A compile makes the maps and opens the tracepoints' perf events on its
+  // spare thread, for the runtime to take (runtime/objects_ahead.h).
+  // Shared: that thread may outlive a failed compile.
+  auto objects_ahead = std::make_shared<hvt::KernelObjectsAhead>();
   if (!compile_only && !dry_run)
     options.while_compiling =
-        [ahead = perf_events_ahead](const std::vector<hvt::ProbeDesc> &points) {
-          ahead->open(hvt::PerfEventsAhead::tracepoints_of(points));
+        [ahead = objects_ahead](const std::vector<hvt::ProbeDesc> &points,
+                                const std::vector<hvt::MapDesc> &maps) {
+          return ahead->claim(hvt::KernelObjectsAhead::maps_of(maps),
+                              hvt::KernelObjectsAhead::tracepoints_of(points));
         };
 
   hvt::timeline_mark("arguments");
@@ -414,7 +416,7 @@ int main(int argc, char **argv) {
   run.verifier_log = dump_verifier ? &std::cout : nullptr;
   run.pid = pid;
   run.child = child ? &*child : nullptr;
-  run.perf_events_ahead = perf_events_ahead.get();
+  run.objects_ahead = objects_ahead.get();
   run.on_attached = [&] {
     hvt::unload_compiler();
     store_pending_entry();

@@ -7,7 +7,9 @@
 #include "passes/macros.h"
 #include "timeline.h"
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 namespace hvt {
 
@@ -54,6 +56,32 @@ bool run_front_end(const SourceFile &source, const CompileOptions &options,
   return true;
 }
 
+// How far the compile got, for the caller's work beside it
+// (CompileOptions::while_compiling), which waits for the program's checks.
+class CompileCheckpoint {
+public:
+  // The program passed its checks (true), or the compile ended (false);
+  // only the first call counts.
+  void reach(bool checked) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ == State::Compiling)
+      state_ = checked ? State::Checked : State::Ended;
+    reached_.notify_all();
+  }
+  // Whether the program passed its checks, once it did or the compile ended.
+  bool wait_checked() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    reached_.wait(lock, [this] { return state_ != State::Compiling; });
+    return state_ == State::Checked;
+  }
+
+private:
+  enum class State { Compiling, Checked, Ended };
+  std::mutex mutex_;
+  std::condition_variable reached_;
+  State state_ = State::Compiling;
+};
+
 } // namespace
 
 std::optional<CompiledProgram> compile(const SourceFile &source,
@@ -75,16 +103,20 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   HeapPrefault prefault(kCompileHeapBytes);
   // (For `afterwards`, which may outlive this frame.)
   auto will_compile = std::make_shared<bool>(false);
-  auto points = std::make_shared<std::vector<ProbeDesc>>();
+  auto while_compiling = std::make_shared<std::function<void(bool)>>();
+  auto checkpoint = std::make_shared<CompileCheckpoint>();
   with_parser_stack(
       [&] {
         timeline_mark("front-end-start");
         front_end_ok = run_front_end(source, options, diags, program, semantic);
         *will_compile = front_end_ok;
-        if (front_end_ok && options.while_compiling)
+        if (front_end_ok && options.while_compiling) {
+          std::vector<ProbeDesc> points;
           for (const ProbeInfo &probe : semantic.probes)
             for (const ResolvedAttachPoint &point : probe.points)
-              points->push_back(point.desc);
+              points.push_back(point.desc);
+          *while_compiling = options.while_compiling(points, semantic.maps);
+        }
         timeline_mark("front-end-done");
       },
       [] {
@@ -92,17 +124,24 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
         codegen_backend();
         timeline_mark("codegen-loaded");
       },
-      [range = prefault.range(), will_compile, points,
-       while_compiling = options.while_compiling] {
+      [range = prefault.range(), will_compile, while_compiling, checkpoint] {
         if (!*will_compile)
           return;
         range.populate();
         warm_code_generator();
-        if (while_compiling)
-          while_compiling(*points);
+        if (*while_compiling)
+          (*while_compiling)(checkpoint->wait_checked());
       });
   if (!front_end_ok)
     return std::nullopt;
+  // However the compile ends, the work beside it stops waiting.
+  struct EndCheckpoint {
+    CompileCheckpoint &checkpoint;
+    ~EndCheckpoint() { checkpoint.reach(false); }
+  } end_checkpoint{*checkpoint};
+  CodegenOptions codegen = options.codegen;
+  if (*while_compiling)
+    codegen.checked = [checkpoint] { checkpoint->reach(true); };
 
   timeline_mark("compile-start");
   const CodegenBackend &backend = codegen_backend();
@@ -110,8 +149,8 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
     diags.error({}, backend.error).hint("rebuild or reinstall hvt");
     return std::nullopt;
   }
-  auto compiled = backend.compile_to_bpf(*program, semantic, source,
-                                         options.codegen, diags);
+  auto compiled =
+      backend.compile_to_bpf(*program, semantic, source, codegen, diags);
   if (compiled)
     compiled->skipped = semantic.skipped;
   return compiled;

@@ -20,11 +20,16 @@ struct CompileOptions {
   SemanticOptions semantic;
   CodegenOptions codegen;
   std::ostream *dump_ast = nullptr;
-  // Called on the front end's thread once the front end is done, with every
-  // attach point it resolved, while this thread compiles (hvt opens the
-  // tracepoints' perf events there: runtime/attach_ahead.h). It may run
-  // after compile() returned.
-  std::function<void(const std::vector<ProbeDesc> &)> while_compiling;
+  // Called on the front end's thread once the front end succeeded, before
+  // the compile starts, with every attach point and map it found. The work
+  // it returns runs once on that thread, possibly after compile() returned:
+  // work(true) as soon as the program passed its checks
+  // (CodegenOptions::checked) while this thread emits it, work(false) when
+  // the compile ended without (hvt makes the maps and opens the tracepoints'
+  // perf events there: runtime/objects_ahead.h).
+  std::function<std::function<void(bool)>(const std::vector<ProbeDesc> &,
+                                          const std::vector<MapDesc> &)>
+      while_compiling;
 };
 
 std::optional<CompiledProgram> compile(const SourceFile &source,

@@ -841,6 +841,8 @@ void with_parser_stack(const std::function<void()> &work,
     work();
     if (meanwhile)
       meanwhile();
+    if (afterwards)
+      afterwards();
     return;
   }
   call.release(); // the thread's now
