@@ -50,14 +50,14 @@ KernelObjectsAhead::maps_of(const std::vector<MapDesc> &maps) {
 
 void KernelObjectsAhead::make(const std::vector<MapSpec> &maps,
                               const std::vector<std::string> &tracepoints) {
-  if (claim(true, true))
+  if (claim_kinds(true, true))
     make_claimed(maps, tracepoints);
 }
 
 std::function<void(bool)>
 KernelObjectsAhead::claim(std::vector<MapSpec> maps,
                           std::vector<std::string> tracepoints) {
-  if (!claim(true, true))
+  if (!claim_kinds(true, true))
     return {};
   return [this, maps = std::move(maps),
           tracepoints = std::move(tracepoints)](bool make) {
@@ -71,7 +71,7 @@ KernelObjectsAhead::claim(std::vector<MapSpec> maps,
 bool KernelObjectsAhead::start(std::vector<std::string> tracepoints,
                                size_t at_least) {
   if (tracepoints.empty() || tracepoints.size() < at_least ||
-      !claim(false, true))
+      !claim_kinds(false, true))
     return false;
   try {
     thread_ = std::thread([this, tracepoints = std::move(tracepoints)] {
@@ -87,7 +87,7 @@ bool KernelObjectsAhead::start(std::vector<std::string> tracepoints,
   return true;
 }
 
-bool KernelObjectsAhead::claim(bool maps, bool events) {
+bool KernelObjectsAhead::claim_kinds(bool maps, bool events) {
   std::lock_guard<std::mutex> lock(mutex_);
   // Made, being made, or taken from already.
   if (maps_state_ != State::Idle || events_state_ != State::Idle)

@@ -74,7 +74,7 @@ private:
   // Per kind: Idle -> Making by the first make() (start(): the events
   // only); Done once made, or once anything was taken while Idle.
   enum class State { Idle, Making, Done };
-  bool claim(bool maps, bool events);
+  bool claim_kinds(bool maps, bool events);
   void make_claimed(const std::vector<MapSpec> &maps,
                     const std::vector<std::string> &tracepoints);
   int take(std::multimap<std::string, int> &made, const State &state,

@@ -98,14 +98,14 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
   // measured: ~1 ms slower, as the front end no longer waits for it.
   // Once the front end is done, its thread faults in the heap pages the
   // compile is about to write (heap_prefault.h), then reads the code it is
-  // about to run (warm_code_generator()), then runs the caller's
-  // while_compiling with the attach points.
+  // about to run (warm_code_generator()), then waits for the program's
+  // checks to run the work the caller's while_compiling returned.
   HeapPrefault prefault(kCompileHeapBytes);
   // (For `afterwards`, which may outlive this frame.)
   auto will_compile = std::make_shared<bool>(false);
   auto while_compiling = std::make_shared<std::function<void(bool)>>();
   auto checkpoint = std::make_shared<CompileCheckpoint>();
-  with_parser_stack(
+  bool beside = with_parser_stack(
       [&] {
         timeline_mark("front-end-start");
         front_end_ok = run_front_end(source, options, diags, program, semantic);
@@ -134,6 +134,10 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
       });
   if (!front_end_ok)
     return std::nullopt;
+  if (!beside && *while_compiling) { // no thread to run it: given up
+    (*while_compiling)(false);
+    *while_compiling = nullptr;
+  }
   // However the compile ends, the work beside it stops waiting.
   struct EndCheckpoint {
     CompileCheckpoint &checkpoint;

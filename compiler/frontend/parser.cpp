@@ -782,7 +782,7 @@ parse_tree(antlr4::CommonTokenStream &tokens, ParseState &state,
 
 } // namespace
 
-void with_parser_stack(const std::function<void()> &work,
+bool with_parser_stack(const std::function<void()> &work,
                        const std::function<void()> &meanwhile,
                        const std::function<void()> &afterwards) {
   // Owned by the thread, which is detached: the caller waits for `done`,
@@ -841,9 +841,7 @@ void with_parser_stack(const std::function<void()> &work,
     work();
     if (meanwhile)
       meanwhile();
-    if (afterwards)
-      afterwards();
-    return;
+    return false;
   }
   call.release(); // the thread's now
   if (meanwhile) {
@@ -855,6 +853,7 @@ void with_parser_stack(const std::function<void()> &work,
     }
   }
   done.get(); // rethrows what `work` threw
+  return true;
 }
 
 std::unique_ptr<ast::Program> parse_program_here(const SourceFile &file,

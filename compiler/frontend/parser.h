@@ -36,8 +36,9 @@ ast::ExprPtr parse_expression(const std::string &text, std::string &error);
 // the calling thread, then `meanwhile`. `afterwards` (a copy of it) runs on
 // the new thread once `work` is done, while the caller goes on: it must not
 // throw or touch what the caller may have destroyed by then; without a
-// thread it runs last, on the calling thread.
-void with_parser_stack(const std::function<void()> &work,
+// thread it does not run. True when there was a thread (and `afterwards`
+// will run).
+bool with_parser_stack(const std::function<void()> &work,
                        const std::function<void()> &meanwhile = {},
                        const std::function<void()> &afterwards = {});
 
