@@ -2,10 +2,12 @@
 // ahead of the load while something else runs: the maps the code generator
 // defines for the script's maps, and the tracepoints' perf events (each costs
 // the kernel ~70-200 us: it registers the tracepoint and patches its call
-// site). A compiling run makes both on the front end's thread while it
-// compiles; a cached run with many tracepoints opens their events on a
-// thread of its own while the programs load (docs/performance.md). The load
-// then adopts the maps, and attaching only links each program to its event.
+// site). A compiling run makes both on the front end's thread while the
+// backend emits, once the program passed its checks (a rejected program
+// reaches no kernel); a cached run with many tracepoints opens their events
+// on a thread of its own while the programs load (docs/performance.md). The
+// load then adopts the maps, and attaching only links each program to its
+// event.
 #pragma once
 
 #include "program.h"
@@ -52,8 +54,8 @@ public:
   // take_perf_event() wait for it from now on, and returns the work, to be
   // run exactly once, later, on any thread: work(true) makes them,
   // work(false) gives up (nothing is made). Empty when something was made,
-  // or taken, already. The work keeps this object alive: its destructor
-  // waits for it.
+  // or taken, already. The work uses this object, whose destructor waits
+  // until the work has run.
   std::function<void(bool)> claim(std::vector<MapSpec> maps,
                                   std::vector<std::string> tracepoints);
 
