@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 namespace hvt {
@@ -18,8 +19,8 @@ KernelObjectsAhead::~KernelObjectsAhead() {
   done_cv_.wait(lock, [this] {
     return maps_state_ != State::Making && events_state_ != State::Making;
   });
-  for (auto &[name, fd] : maps_)
-    close(fd);
+  for (auto &[name, made] : maps_)
+    close(made.first);
   // Unused after a failed load, say: released as detached events are, as
   // closing each here would wait for the kernel to unregister it.
   std::vector<int> unused;
@@ -28,13 +29,8 @@ KernelObjectsAhead::~KernelObjectsAhead() {
   release_perf_events(unused);
 }
 
-std::vector<std::string>
-KernelObjectsAhead::tracepoints_of(const std::vector<ProbeDesc> &probes) {
-  std::vector<std::string> tracepoints;
-  for (const ProbeDesc &probe : probes)
-    if (probe.kind == ProbeKind::Tracepoint && !probe.fallback)
-      tracepoints.push_back(probe.target);
-  return tracepoints;
+bool KernelObjectsAhead::opens_ahead(const ProbeDesc &point) {
+  return point.kind == ProbeKind::Tracepoint && !point.fallback;
 }
 
 std::vector<MapSpec>
@@ -68,11 +64,16 @@ KernelObjectsAhead::claim(std::vector<MapSpec> maps,
   };
 }
 
-bool KernelObjectsAhead::start(std::vector<std::string> tracepoints,
+bool KernelObjectsAhead::start(const std::vector<ProbeDesc> &probes,
                                size_t at_least) {
-  if (tracepoints.empty() || tracepoints.size() < at_least ||
-      !claim_kinds(false, true))
+  size_t count = std::count_if(probes.begin(), probes.end(), opens_ahead);
+  if (count == 0 || count < at_least || !claim_kinds(false, true))
     return false;
+  std::vector<std::string> tracepoints;
+  tracepoints.reserve(count);
+  for (const ProbeDesc &probe : probes)
+    if (opens_ahead(probe))
+      tracepoints.push_back(probe.target);
   try {
     thread_ = std::thread([this, tracepoints = std::move(tracepoints)] {
       make_claimed({}, tracepoints);
@@ -101,7 +102,7 @@ void KernelObjectsAhead::make_claimed(
     const std::vector<MapSpec> &maps,
     const std::vector<std::string> &tracepoints) {
   // The maps first: the load needs them before the attach needs the events.
-  std::multimap<std::string, int> made_maps;
+  std::multimap<std::string, std::pair<int, MapSpec>> made_maps;
   for (const MapSpec &spec : maps) {
     bpf_map_create_opts options{};
     options.sz = sizeof(options);
@@ -110,7 +111,7 @@ void KernelObjectsAhead::make_claimed(
                             spec.kernel_name.c_str(), spec.key_size,
                             spec.value_size, spec.max_entries, &options);
     if (fd >= 0)
-      made_maps.emplace(spec.name, fd);
+      made_maps.emplace(spec.name, std::make_pair(fd, spec));
   }
   if (!maps.empty())
     timeline_mark("maps-made");
@@ -134,29 +135,41 @@ void KernelObjectsAhead::make_claimed(
   done_cv_.notify_all();
 }
 
-int KernelObjectsAhead::take(std::multimap<std::string, int> &made,
-                             const State &state, const std::string &name) {
-  std::unique_lock<std::mutex> lock(mutex_);
+void KernelObjectsAhead::wait_for(std::unique_lock<std::mutex> &lock,
+                                  const State &state) {
   done_cv_.wait(lock, [&] { return state != State::Making; });
   // Nothing is made from now on.
   if (maps_state_ == State::Idle)
     maps_state_ = State::Done;
   if (events_state_ == State::Idle)
     events_state_ = State::Done;
-  auto found = made.find(name);
-  if (found == made.end())
-    return -1;
-  int fd = found->second;
-  made.erase(found);
-  return fd;
 }
 
-int KernelObjectsAhead::take_map(const std::string &name) {
-  return take(maps_, maps_state_, name);
+int KernelObjectsAhead::take_map(const MapSpec &wanted) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  wait_for(lock, maps_state_);
+  auto found = maps_.find(wanted.name);
+  if (found == maps_.end())
+    return -1;
+  auto [fd, made] = found->second;
+  maps_.erase(found);
+  if (made.type == wanted.type && made.key_size == wanted.key_size &&
+      made.value_size == wanted.value_size &&
+      made.max_entries == wanted.max_entries && made.flags == wanted.flags)
+    return fd;
+  close(fd); // not the map the object defines: the load makes that one
+  return -1;
 }
 
 int KernelObjectsAhead::take_perf_event(const std::string &tracepoint) {
-  return take(events_, events_state_, tracepoint);
+  std::unique_lock<std::mutex> lock(mutex_);
+  wait_for(lock, events_state_);
+  auto found = events_.find(tracepoint);
+  if (found == events_.end())
+    return -1;
+  int fd = found->second;
+  events_.erase(found);
+  return fd;
 }
 
 } // namespace hvt

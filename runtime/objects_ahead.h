@@ -38,10 +38,9 @@ public:
   // Waits for work in progress, then lets go of everything nobody took.
   ~KernelObjectsAhead();
 
-  // The tracepoints ("category:name") of `probes` worth opening ahead: the
-  // attach points of kind Tracepoint, fallbacks left out.
-  static std::vector<std::string>
-  tracepoints_of(const std::vector<ProbeDesc> &probes);
+  // Whether the perf event of `point` is opened ahead: a tracepoint (its
+  // target, "category:name"), not a fallback.
+  static bool opens_ahead(const ProbeDesc &point);
   static std::vector<MapSpec> maps_of(const std::vector<MapDesc> &maps);
 
   // Creates the maps, then opens the tracepoints' perf events, on this
@@ -59,17 +58,20 @@ public:
   std::function<void(bool)> claim(std::vector<MapSpec> maps,
                                   std::vector<std::string> tracepoints);
 
-  // Opens the perf events (no maps) on a thread of its own started now,
-  // when there are at least `at_least` tracepoints (below that, starting
-  // the thread costs more than it saves). False when nothing was started.
-  bool start(std::vector<std::string> tracepoints, size_t at_least);
+  // Opens the perf events of `probes` that opens_ahead() (no maps) on a
+  // thread of its own started now, when there are at least `at_least` of
+  // them (below that, starting the thread costs more than it saves) and
+  // nothing was made or taken yet. False when nothing was started.
+  bool start(const std::vector<ProbeDesc> &probes, size_t at_least);
 
-  // The map made for script map `name`, or the perf event opened for
-  // `tracepoint`, now owned by the caller; -1 when there is none (not asked
-  // for, or the kernel refused: the load or the provider then makes its
-  // own, and explains a failure). Each waits for that kind's work in
-  // progress; once either is called, later make() calls do nothing.
-  int take_map(const std::string &name);
+  // The map made for script map `wanted.name`, when it is the map `wanted`
+  // describes (type, sizes, entries, flags; otherwise it is closed), or the
+  // perf event opened for `tracepoint`, now owned by the caller; -1 when
+  // there is none (not asked for, or the kernel refused: the load or the
+  // provider then makes its own, and explains a failure). Each waits for
+  // that kind's work in progress; once either is called, later make()
+  // calls do nothing.
+  int take_map(const MapSpec &wanted);
   int take_perf_event(const std::string &tracepoint);
 
 private:
@@ -79,13 +81,13 @@ private:
   bool claim_kinds(bool maps, bool events);
   void make_claimed(const std::vector<MapSpec> &maps,
                     const std::vector<std::string> &tracepoints);
-  int take(std::multimap<std::string, int> &made, const State &state,
-           const std::string &name);
+  // Waits for `state`'s work, ends any making not started yet.
+  void wait_for(std::unique_lock<std::mutex> &lock, const State &state);
 
   std::mutex mutex_;
   std::condition_variable done_cv_;
   State maps_state_ = State::Idle, events_state_ = State::Idle;
-  std::multimap<std::string, int> maps_;   // by MapSpec::name
+  std::multimap<std::string, std::pair<int, MapSpec>> maps_; // by name
   std::multimap<std::string, int> events_; // by tracepoint; it may repeat
   std::thread thread_;
 };

@@ -57,10 +57,12 @@ uint32_t MapDesc::bpf_map_flags() const {
 }
 
 std::string MapDesc::elf_name_of(const std::string &name) {
-  if (name == "@")
-    return "m__anon";
-  std::string out = "m_";
-  for (char c : name.substr(1))
+  return name == "@" ? "m__anon" : "m_" + bpf_identifier(name.substr(1));
+}
+
+std::string bpf_identifier(const std::string &text) {
+  std::string out;
+  for (char c : text)
     out += isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return out;
 }

@@ -115,6 +115,10 @@ struct MapDesc {
   static std::string elf_name_of(const std::string &name);
 };
 
+// `text` as a C identifier's characters: anything not alphanumeric becomes
+// '_' (BPF program and map names in the ELF).
+std::string bpf_identifier(const std::string &text);
+
 // Ring-buffer records start with this header.
 enum class EventKind : uint32_t {
   Printf = 1, // id: index into printfs; payload: args tuple

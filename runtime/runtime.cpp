@@ -293,9 +293,7 @@ public:
       raise_file_limit();
       attach_options_.ahead =
           options_.objects_ahead ? options_.objects_ahead : &own_objects_ahead_;
-      attach_options_.ahead->start(
-          KernelObjectsAhead::tracepoints_of(program_.probes),
-          kTracepointsOpenedAhead);
+      attach_options_.ahead->start(program_.probes, kTracepointsOpenedAhead);
     }
     if (!open())
       return 1;
@@ -510,19 +508,16 @@ private:
     if (!attach_options_.ahead)
       return;
     for (size_t i = 0; i < program_.maps.size(); ++i) {
-      int fd = attach_options_.ahead->take_map(program_.maps[i].name);
+      bpf_map *map = maps_[i];
+      if (!map)
+        continue;
+      int fd = attach_options_.ahead->take_map(
+          {program_.maps[i].name, bpf_map__name(map), bpf_map__type(map),
+           bpf_map__key_size(map), bpf_map__value_size(map),
+           bpf_map__max_entries(map), bpf_map__map_flags(map)});
       if (fd < 0)
         continue;
-      bpf_map *map = maps_[i];
-      bpf_map_info info{};
-      uint32_t size = sizeof(info);
-      if (map && bpf_obj_get_info_by_fd(fd, &info, &size) == 0 &&
-          info.type == bpf_map__type(map) &&
-          info.key_size == bpf_map__key_size(map) &&
-          info.value_size == bpf_map__value_size(map) &&
-          info.max_entries == bpf_map__max_entries(map) &&
-          info.map_flags == bpf_map__map_flags(map))
-        bpf_map__reuse_fd(map, fd); // a duplicate of fd
+      bpf_map__reuse_fd(map, fd); // a duplicate of fd
       close(fd);
     }
   }
@@ -899,7 +894,6 @@ private:
     };
     std::map<size_t, std::vector<Failure>> failures; // by probe block
     std::map<size_t, size_t> attached;               // by probe block
-    raise_file_limit();
     struct DropBinary {
       const AttachOptions &options;
       ~DropBinary() { options.last_binary.reset(); }

@@ -136,13 +136,6 @@ const char *section_for(const ProbeDesc &desc) {
   return "raw_tp";
 }
 
-std::string sanitize(const std::string &text) {
-  std::string out;
-  for (char c : text)
-    out += isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return out;
-}
-
 class CodeGenerator {
 public:
   CodeGenerator(llvm::LLVMContext &context, const ast::Program &program,
@@ -304,8 +297,9 @@ private:
                     const ResolvedAttachPoint &point, size_t probe_index,
                     size_t point_index) {
     ProbeDesc desc = point.desc;
-    desc.program_name = sanitize(desc.display) + "_" + std::to_string(probe_index) +
-                        (info.points.size() > 1 ? "_" + std::to_string(point_index) : "");
+    desc.program_name =
+        bpf_identifier(desc.display) + "_" + std::to_string(probe_index) +
+        (info.points.size() > 1 ? "_" + std::to_string(point_index) : "");
     std::string section;
     if (desc.kind == ProbeKind::Tracepoint) {
       std::string target = desc.target;

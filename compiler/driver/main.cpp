@@ -371,10 +371,14 @@ int main(int argc, char **argv) {
   auto objects_ahead = std::make_shared<hvt::KernelObjectsAhead>();
   if (!compile_only && !dry_run)
     options.while_compiling =
-        [ahead = objects_ahead](const std::vector<hvt::ProbeDesc> &points,
-                                const std::vector<hvt::MapDesc> &maps) {
-          return ahead->claim(hvt::KernelObjectsAhead::maps_of(maps),
-                              hvt::KernelObjectsAhead::tracepoints_of(points));
+        [ahead = objects_ahead](const hvt::SemanticResult &semantic) {
+          std::vector<std::string> tracepoints;
+          for (const hvt::ProbeInfo &probe : semantic.probes)
+            for (const hvt::ResolvedAttachPoint &point : probe.points)
+              if (hvt::KernelObjectsAhead::opens_ahead(point.desc))
+                tracepoints.push_back(point.desc.target);
+          return ahead->claim(hvt::KernelObjectsAhead::maps_of(semantic.maps),
+                              std::move(tracepoints));
         };
 
   hvt::timeline_mark("arguments");

@@ -110,13 +110,8 @@ std::optional<CompiledProgram> compile(const SourceFile &source,
         timeline_mark("front-end-start");
         front_end_ok = run_front_end(source, options, diags, program, semantic);
         *will_compile = front_end_ok;
-        if (front_end_ok && options.while_compiling) {
-          std::vector<ProbeDesc> points;
-          for (const ProbeInfo &probe : semantic.probes)
-            for (const ResolvedAttachPoint &point : probe.points)
-              points.push_back(point.desc);
-          *while_compiling = options.while_compiling(points, semantic.maps);
-        }
+        if (front_end_ok && options.while_compiling)
+          *while_compiling = options.while_compiling(semantic);
         timeline_mark("front-end-done");
       },
       [] {

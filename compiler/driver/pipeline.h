@@ -21,14 +21,14 @@ struct CompileOptions {
   CodegenOptions codegen;
   std::ostream *dump_ast = nullptr;
   // Called on the front end's thread once the front end succeeded, before
-  // the compile starts, with every attach point and map it found. The work
+  // the compile starts, with what it found (copy what is needed: it is gone
+  // once compile() returns). The work
   // it returns runs once on that thread, possibly after compile() returned:
   // work(true) as soon as the program passed its checks
   // (CodegenOptions::checked) while this thread emits it, work(false) when
   // the compile ended without (hvt makes the maps and opens the tracepoints'
   // perf events there: runtime/objects_ahead.h).
-  std::function<std::function<void(bool)>(const std::vector<ProbeDesc> &,
-                                          const std::vector<MapDesc> &)>
+  std::function<std::function<void(bool)>(const SemanticResult &)>
       while_compiling;
 };
 

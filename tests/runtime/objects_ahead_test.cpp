@@ -44,6 +44,19 @@ uint64_t count_of(int fd) {
   return count;
 }
 
+// Attach points of kind Tracepoint, one per name.
+std::vector<ProbeDesc>
+tracepoint_points(const std::vector<std::string> &names) {
+  std::vector<ProbeDesc> points;
+  for (const std::string &name : names) {
+    ProbeDesc point;
+    point.kind = ProbeKind::Tracepoint;
+    point.target = name;
+    points.push_back(point);
+  }
+  return points;
+}
+
 class ObjectsAheadTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -118,18 +131,19 @@ TEST_F(ObjectsAheadTest, TheFirstMakeWinsAndATakeEndsMaking) {
   size_t held = perf_events_held();
   taken_first.make({}, {kGetppid}); // the attach went on without it
   EXPECT_EQ(perf_events_held(), held);
-  EXPECT_FALSE(taken_first.start({kGetppid, kGetuid}, 1));
+  EXPECT_FALSE(taken_first.start(tracepoint_points({kGetppid, kGetuid}), 1));
 }
 
 TEST_F(ObjectsAheadTest, StartsAThreadOnlyFromEnoughTracepoints) {
   KernelObjectsAhead few;
-  EXPECT_FALSE(few.start({kGetppid}, 2));
-  EXPECT_FALSE(few.start({}, 0));
+  EXPECT_FALSE(few.start(tracepoint_points({kGetppid}), 2));
+  EXPECT_FALSE(few.start(tracepoint_points({}), 0));
   EXPECT_EQ(few.take_perf_event(kGetppid), -1);
 
   KernelObjectsAhead enough;
-  ASSERT_TRUE(enough.start({kGetppid, kGetuid}, 2));
-  EXPECT_FALSE(enough.start({kGetppid, kGetuid}, 2)) << "started twice";
+  ASSERT_TRUE(enough.start(tracepoint_points({kGetppid, kGetuid}), 2));
+  EXPECT_FALSE(enough.start(tracepoint_points({kGetppid, kGetuid}), 2))
+      << "started twice";
   // take() waits for the thread's open.
   int ppid = enough.take_perf_event(kGetppid),
       uid = enough.take_perf_event(kGetuid);
@@ -143,7 +157,8 @@ TEST_F(ObjectsAheadTest, EventsNobodyTookAreReleased) {
   size_t held = perf_events_held();
   {
     KernelObjectsAhead ahead;
-    ASSERT_TRUE(ahead.start({kGetppid, kGetuid, kGetppid}, 1));
+    ASSERT_TRUE(
+        ahead.start(tracepoint_points({kGetppid, kGetuid, kGetppid}), 1));
     int fd = ahead.take_perf_event(kGetuid);
     ASSERT_GE(fd, 0);
     close(fd);
@@ -189,7 +204,7 @@ TEST_F(ObjectsAheadTest, MapsAreMadeAsSpecifiedAndTakenOnce) {
                  8,   1024,      BPF_F_NO_PREALLOC};
   MapSpec refused{"@bad", "m_bad", BPF_MAP_TYPE_HASH, 0, 8, 16, 0};
   ahead.make({start, counts, refused}, {kGetppid});
-  int fd = ahead.take_map("@start");
+  int fd = ahead.take_map(start);
   ASSERT_GE(fd, 0);
   bpf_map_info info{};
   uint32_t size = sizeof(info);
@@ -200,9 +215,9 @@ TEST_F(ObjectsAheadTest, MapsAreMadeAsSpecifiedAndTakenOnce) {
   EXPECT_EQ(info.max_entries, 4096u);
   EXPECT_STREQ(info.name, "m_start");
   close(fd);
-  EXPECT_EQ(ahead.take_map("@start"), -1) << "taken twice";
-  EXPECT_EQ(ahead.take_map("@bad"), -1) << "a key size of 0 is refused";
-  fd = ahead.take_map("@");
+  EXPECT_EQ(ahead.take_map(start), -1) << "taken twice";
+  EXPECT_EQ(ahead.take_map(refused), -1) << "a key size of 0 is refused";
+  fd = ahead.take_map(counts);
   ASSERT_GE(fd, 0);
   info = {};
   size = sizeof(info);
@@ -213,16 +228,25 @@ TEST_F(ObjectsAheadTest, MapsAreMadeAsSpecifiedAndTakenOnce) {
   fd = ahead.take_perf_event(kGetppid);
   EXPECT_GE(fd, 0);
   close(fd);
+
+  // A map made otherwise than the object defines is not handed over.
+  KernelObjectsAhead other;
+  other.make({start}, {});
+  MapSpec smaller = start;
+  smaller.max_entries = 2048;
+  EXPECT_EQ(other.take_map(smaller), -1);
+  EXPECT_EQ(other.take_map(start), -1) << "closed, not kept for later";
 }
 
 // A cached run's thread opens events only: the load's take_map() does not
 // wait for it.
 TEST_F(ObjectsAheadTest, StartMakesNoMaps) {
   KernelObjectsAhead ahead;
-  ASSERT_TRUE(ahead.start({kGetppid, kGetuid}, 1));
-  EXPECT_EQ(ahead.take_map("@start"), -1);
-  ahead.make({{"@start", "m_start", BPF_MAP_TYPE_HASH, 4, 8, 16, 0}}, {});
-  EXPECT_EQ(ahead.take_map("@start"), -1) << "made after start()";
+  ASSERT_TRUE(ahead.start(tracepoint_points({kGetppid, kGetuid}), 1));
+  MapSpec start{"@start", "m_start", BPF_MAP_TYPE_HASH, 4, 8, 16, 0};
+  EXPECT_EQ(ahead.take_map(start), -1);
+  ahead.make({start}, {});
+  EXPECT_EQ(ahead.take_map(start), -1) << "made after start()";
   int fd = ahead.take_perf_event(kGetuid);
   EXPECT_GE(fd, 0);
   close(fd);
